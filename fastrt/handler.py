@@ -1,0 +1,87 @@
+"""Finding the user's handler: ``sys.path`` as the managed runtime builds it, then the import.
+
+Every failure becomes a :class:`fastrt.errors.FaultError` with the errorType and message of
+awslambdaric (contract §1.6, §1.7), except exceptions raised by the module's own top-level
+code, which propagate unchanged and are reported by class name, as the reference does.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from fastrt import errors
+
+# Where Lambda unpacks layers; FASTRT_LAYER_ROOT stands in for it in tests.
+DEFAULT_OPT = "/opt"
+
+
+def prepare_sys_path(environ, task_root: str, version: tuple = sys.version_info) -> None:
+    """Reproduce the managed runtime's ``sys.path`` (contract §1.1).
+
+    Without PYTHONPATH: task root, the layer's ``python/lib/pythonX.Y/site-packages`` and
+    ``python`` folders, then the runtime dir (where awslambdaric's own script folder would
+    stand, so ``/var/runtime``'s boto3 stays importable). With PYTHONPATH: only the task root.
+    ``.pth`` files in those folders are honoured through ``site.addsitedir``.
+    """
+    import site  # already imported by the interpreter at start-up unless -S
+
+    user_pythonpath = environ.get("PYTHONPATH")
+    opt = environ.get("FASTRT_LAYER_ROOT") or DEFAULT_OPT
+    runtime_dir = environ.get("LAMBDA_RUNTIME_DIR")
+    # `python -m fastrt` put the current directory first; the reference ran a script from the
+    # runtime dir instead, so that entry is replaced rather than kept.
+    if sys.path and sys.path[0] in ("", _cwd()):
+        del sys.path[0]
+    front = [task_root] if task_root else []
+    if not user_pythonpath:
+        layer_dirs = [
+            "%s/python/lib/python%d.%d/site-packages" % (opt, version[0], version[1]),
+            "%s/python" % opt,
+        ]
+        front += layer_dirs
+    if runtime_dir and runtime_dir not in sys.path:
+        front.append(runtime_dir)
+    sys.path[0:0] = [p for p in front if p not in sys.path or p == task_root]
+    if task_root:
+        site.addsitedir(task_root)
+    if not user_pythonpath:
+        for path in layer_dirs:
+            site.addsitedir(path)
+        if runtime_dir:
+            # Child processes of the function see the runtime dir, as under the reference.
+            environ["PYTHONPATH"] = runtime_dir
+
+
+def _cwd() -> str:
+    import os
+
+    try:
+        return os.getcwd()
+    except OSError:
+        return ""
+
+
+def load(handler: str | None):
+    """Import the module named by ``handler`` (``module.function``) and return the function."""
+    if not handler:
+        raise errors.FaultError(
+            errors.MALFORMED_HANDLER_NAME,
+            "Handler not set: pass it as `python -m fastrt module.function` or set _HANDLER",
+        )
+    modname, dot, fname = handler.rpartition(".")
+    if not dot:
+        raise errors.malformed_handler(handler)
+    if modname.split(".")[0] in sys.builtin_module_names:
+        raise errors.built_in_conflict(modname)
+    import importlib  # cheap: its core is frozen into the interpreter
+
+    try:
+        module = importlib.import_module(modname.replace("/", "."))
+    except ImportError as exc:
+        raise errors.import_failed(modname, exc) from None
+    except SyntaxError as exc:
+        raise errors.syntax_error(modname, exc) from None
+    try:
+        return getattr(module, fname)
+    except AttributeError:
+        raise errors.handler_missing(fname, modname) from None

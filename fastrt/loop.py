@@ -1,0 +1,165 @@
+"""The invocation loop: ``/next`` -> handler -> ``/response`` or ``/error``, forever.
+
+It knows nothing of formats: the marshaller turns bodies into events and results into bytes,
+the context factory builds ``context``, :mod:`fastrt.errors` shapes failures, the transport
+speaks HTTP. Its own job is the order of those steps and what happens when one fails: every
+event gets exactly one answer, and no failure of a handler or of the Runtime API stops the
+loop unless the platform itself could not recover either.
+
+Compiled by Cython with ``loop.pxd`` beside it; runs unchanged as plain Python.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from fastrt import errors, logs
+from fastrt.context import ContextFactory
+from fastrt.marshal import Marshaller
+from fastrt.transport import ConnectionLost
+from fastrt.protocol import ProtocolError
+
+_TRACE_ENV = "_X_AMZN_TRACE_ID"
+
+
+class Runtime:
+    """One runtime process: a handler bound to a transport, with the per-event machinery."""
+
+    def __init__(self, config, transport, handler) -> None:
+        self.config = config
+        self.transport = transport
+        self.handler = handler
+        self.marshaller = Marshaller(config.ensure_ascii, config.json_extended)
+        self.contexts = ContextFactory(config)
+        self.environ = os.environ
+        self.fast_path = False
+        self.served = 0
+
+    def serve_forever(self) -> None:
+        """Serve events until the process is told to stop (SystemExit passes through)."""
+        next_invocation = self.transport.next_invocation
+        handle = self.handle
+        while True:
+            try:
+                invocation = next_invocation()
+            except (ConnectionLost, ProtocolError) as exc:
+                # The Runtime API is gone for good (the transport already retried): the
+                # sandbox is being torn down, and nothing can be reported any more.
+                runtime_log("Failed to get next invocation. %s" % (exc,))
+                sys.exit(1)
+            handle(invocation)
+            self.served += 1
+            if not self.fast_path:
+                # orjson's import is kept off the cold start: it happens once the first
+                # answer is out, while the platform is not waiting on this process.
+                self.fast_path = True
+                self.marshaller.enable_fast_path()
+
+    def handle(self, invocation) -> None:
+        """Run one event through the handler and post exactly one answer for it."""
+        request_id = invocation.request_id
+        logs.set_request(request_id, invocation.tenant_id)
+        trace_id = invocation.trace_id
+        environ = self.environ
+        if trace_id is not None:
+            environ[_TRACE_ENV] = trace_id
+        elif _TRACE_ENV in environ:
+            del environ[_TRACE_ENV]
+        marshaller = self.marshaller
+        try:
+            context = self.contexts.make(
+                request_id,
+                invocation.deadline_ms,
+                invocation.function_arn,
+                invocation.client_context,
+                invocation.cognito_identity,
+                invocation.tenant_id,
+            )
+            event = marshaller.decode(invocation.body, invocation.content_type)
+            result = self.handler(event, context)
+            body, content_type = marshaller.encode(result)
+        except Exception as exc:
+            self.report_error(invocation, exc)
+            return
+        try:
+            status, answer = self.transport.post_response(request_id, body, content_type, invocation.invocation_id)
+        except (ConnectionLost, ProtocolError) as exc:
+            runtime_log("Failed to post handler success response. %s" % (exc,))
+            return
+        if status >= 300:
+            self.response_rejected(invocation, status, answer, len(body))
+
+    def response_rejected(self, invocation, status: int, answer: bytes, size: int) -> None:
+        """The Runtime API refused a response; awslambdaric dies here, fastrt reports and goes on."""
+        runtime_log(
+            "Failed to post handler success response. Http response code: %d. %s"
+            % (status, answer.decode("utf-8", "replace"))
+        )
+        if status == 413:
+            self.report_error(invocation, errors.response_too_large(size))
+        elif status >= 500:
+            # "Container error. Non-recoverable state. Runtime should exit promptly."
+            sys.exit(1)
+
+    def report_error(self, invocation, exc: BaseException) -> None:
+        """Log the failure the way the reference does, then post it to ``/{id}/error``."""
+        request_id = invocation.request_id
+        config = self.config
+        info = errors.describe(exc)
+        logs.log_error(info, request_id)
+        body = errors.error_body(info, request_id, config.ensure_ascii)
+        cause = errors.xray_cause(info, _cwd())
+        try:
+            status, answer = self.transport.post_error(
+                request_id, body, errors.header_error_type(info.error_type), cause, invocation.invocation_id
+            )
+        except (ConnectionLost, ProtocolError) as exc:
+            runtime_log("Failed to post invocation error. %s" % (exc,))
+            return
+        if status >= 300:
+            runtime_log(
+                "Failed to post invocation error. Http response code: %d. %s"
+                % (status, answer.decode("utf-8", "replace"))
+            )
+            if status >= 500:
+                sys.exit(1)
+
+
+def report_init_error(config, transport, exc: BaseException, path: str | None = None) -> None:
+    """An init failure: warning line, error log, ``POST /init/error`` — the caller exits."""
+    info = errors.describe(exc)
+    logs.log_init_warning()
+    logs.log_error(info, None)
+    body = errors.error_body(info, "", config.ensure_ascii)
+    try:
+        if path is None:
+            status, answer = transport.post_init_error(body, errors.header_error_type(info.error_type))
+        else:
+            status, answer = transport.post_init_error(body, errors.header_error_type(info.error_type), path)
+    except (ConnectionLost, ProtocolError) as exc:
+        runtime_log("Failed to post init error. %s" % (exc,))
+        return
+    if status >= 300:
+        runtime_log(
+            "Failed to post init error. Http response code: %d. %s" % (status, answer.decode("utf-8", "replace"))
+        )
+
+
+def runtime_log(message: str) -> None:
+    """A line about the runtime itself, in the shape the reference's C++ client prints."""
+    import time
+
+    try:
+        sys.stdout.write("[ERROR] [%d] LAMBDA_RUNTIME %s\n" % (int(time.time() * 1000), message))
+        sys.stdout.flush()
+    except Exception:
+        # The handler closed or replaced stdout; the runtime must still go on.
+        os.write(1, ("LAMBDA_RUNTIME %s\n" % message).encode("utf-8", "replace"))
+
+
+def _cwd() -> str:
+    try:
+        return os.getcwd()
+    except OSError:
+        return ""

@@ -1,0 +1,362 @@
+"""The Runtime API wire format, without I/O.
+
+Requests are rendered to bytes by one small function per endpoint; answers are parsed from
+bytes by :func:`parse_head` and :class:`ChunkedDecoder`. Nothing here touches a socket, so
+every rule can be unit-tested (and fuzzed) on plain byte strings. The transport does the I/O.
+
+Compiled by Cython with ``protocol.pxd`` beside it; runs unchanged as plain Python.
+"""
+
+from __future__ import annotations
+
+API_VERSION = "2018-06-01"
+NEXT_PATH = "/2018-06-01/runtime/invocation/next"
+INIT_ERROR_PATH = "/2018-06-01/runtime/init/error"
+RESTORE_NEXT_PATH = "/2018-06-01/runtime/restore/next"
+RESTORE_ERROR_PATH = "/2018-06-01/runtime/restore/error"
+
+# A head longer than this is not a Runtime API answer; refusing it bounds memory and time.
+MAX_HEAD_BYTES = 65536
+# Chunk-size lines longer than this are garbage (16 hex digits already exceed any real size).
+MAX_CHUNK_LINE = 1024
+
+# Header names the runtime reads from /next, lower-cased (contract §1.3).
+H_REQUEST_ID = "lambda-runtime-aws-request-id"
+H_DEADLINE = "lambda-runtime-deadline-ms"
+H_FUNCTION_ARN = "lambda-runtime-invoked-function-arn"
+H_TRACE_ID = "lambda-runtime-trace-id"
+H_CLIENT_CONTEXT = "lambda-runtime-client-context"
+H_COGNITO_IDENTITY = "lambda-runtime-cognito-identity"
+H_TENANT_ID = "lambda-runtime-aws-tenant-id"
+H_INVOCATION_ID = "lambda-runtime-invocation-id"
+H_CONTENT_TYPE = "content-type"
+H_CONTENT_LENGTH = "content-length"
+H_TRANSFER_ENCODING = "transfer-encoding"
+H_CONNECTION = "connection"
+
+ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
+ERROR_BODY_TRAILER = "Lambda-Runtime-Function-Error-Body"
+
+
+class ProtocolError(Exception):
+    """The Runtime API sent something that is not a valid HTTP/1.1 answer."""
+
+
+class Invocation:
+    """One event as ``GET /next`` delivered it: the headers of contract §1.3 and the body."""
+
+    def __init__(
+        self,
+        request_id: str,
+        deadline_ms: int,
+        function_arn: str,
+        trace_id: str | None,
+        client_context: str | None,
+        cognito_identity: str | None,
+        tenant_id: str | None,
+        invocation_id: str | None,
+        content_type: str | None,
+        body: bytes,
+    ) -> None:
+        self.request_id = request_id
+        self.deadline_ms = deadline_ms
+        self.function_arn = function_arn
+        self.trace_id = trace_id
+        self.client_context = client_context
+        self.cognito_identity = cognito_identity
+        self.tenant_id = tenant_id
+        self.invocation_id = invocation_id
+        self.content_type = content_type
+        self.body = body
+
+    def __repr__(self) -> str:
+        return "Invocation(request_id=%r, content_type=%r, %d bytes)" % (
+            self.request_id,
+            self.content_type,
+            len(self.body),
+        )
+
+
+class Head:
+    """The status line and headers of one answer, with the framing already decided."""
+
+    def __init__(self, status: int, headers: dict, content_length: int, chunked: bool, close: bool) -> None:
+        self.status = status
+        self.headers = headers
+        self.content_length = content_length
+        self.chunked = chunked
+        self.close = close
+
+
+# --- rendering requests -------------------------------------------------------------------
+
+
+def next_request(host: str, user_agent: str) -> bytes:
+    """``GET /next``; the same bytes for every event, so the transport renders it once."""
+    return (
+        "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n\r\n"
+        % (NEXT_PATH, host, user_agent)
+    ).encode("latin-1")
+
+
+def response_head(
+    host: str,
+    user_agent: str,
+    request_id: str,
+    content_type: str,
+    length: int,
+    invocation_id: str | None,
+) -> bytes:
+    """Head of ``POST /{id}/response`` for a buffered body of ``length`` bytes."""
+    extra = "" if invocation_id is None else "Lambda-Runtime-Invocation-Id: %s\r\n" % invocation_id
+    return (
+        "POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n"
+        "Accept: */*\r\nContent-Type: %s\r\n%sContent-Length: %d\r\n\r\n"
+        % (_path_segment(request_id), host, user_agent, content_type, extra, length)
+    ).encode("latin-1")
+
+
+def error_head(
+    host: str,
+    user_agent: str,
+    request_id: str,
+    length: int,
+    error_type: str,
+    xray_cause: str,
+    invocation_id: str | None,
+) -> bytes:
+    """Head of ``POST /{id}/error``; the X-Ray cause is omitted when empty, as curl drops it."""
+    extra = "" if invocation_id is None else "Lambda-Runtime-Invocation-Id: %s\r\n" % invocation_id
+    if xray_cause:
+        extra += "Lambda-Runtime-Function-XRay-Error-Cause: %s\r\n" % xray_cause
+    return (
+        "POST /2018-06-01/runtime/invocation/%s/error HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n"
+        "Accept: */*\r\nContent-Type: application/json\r\n%s: %s\r\n%sContent-Length: %d\r\n\r\n"
+        % (
+            _path_segment(request_id),
+            host,
+            user_agent,
+            ERROR_TYPE_HEADER,
+            error_type,
+            extra,
+            length,
+        )
+    ).encode("latin-1")
+
+
+def init_error_head(host: str, user_agent: str, length: int, error_type: str, path: str = INIT_ERROR_PATH) -> bytes:
+    """Head of ``POST /init/error`` (or ``/restore/error`` with ``path``)."""
+    return (
+        "POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n"
+        "Content-Type: application/json\r\n%s: %s\r\nContent-Length: %d\r\n\r\n"
+        % (path, host, user_agent, ERROR_TYPE_HEADER, error_type, length)
+    ).encode("latin-1")
+
+
+def get_request(host: str, user_agent: str, path: str) -> bytes:
+    """A plain ``GET`` (``/restore/next``)."""
+    return ("GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n\r\n" % (path, host, user_agent)).encode(
+        "latin-1"
+    )
+
+
+def streaming_head(
+    host: str,
+    user_agent: str,
+    request_id: str,
+    content_type: str,
+    invocation_id: str | None,
+) -> bytes:
+    """Head of a streamed ``POST /{id}/response``: chunked, with the error trailers announced."""
+    extra = "" if invocation_id is None else "Lambda-Runtime-Invocation-Id: %s\r\n" % invocation_id
+    return (
+        "POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n"
+        "Accept: */*\r\nContent-Type: %s\r\nLambda-Runtime-Function-Response-Mode: streaming\r\n"
+        "Transfer-Encoding: chunked\r\nTrailer: %s, %s\r\n%s\r\n"
+        % (
+            _path_segment(request_id),
+            host,
+            user_agent,
+            content_type,
+            ERROR_TYPE_HEADER,
+            ERROR_BODY_TRAILER,
+            extra,
+        )
+    ).encode("latin-1")
+
+
+def chunk(data: bytes) -> bytes:
+    """One chunk of a chunked body; empty data renders nothing (an empty chunk would end it)."""
+    if not data:
+        return b""
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+def last_chunk(trailers: list | None = None) -> bytes:
+    """The terminating chunk, with ``(name, value)`` trailers when a stream failed."""
+    if not trailers:
+        return b"0\r\n\r\n"
+    lines = "".join("%s: %s\r\n" % (name, value) for name, value in trailers)
+    return b"0\r\n" + lines.encode("latin-1") + b"\r\n"
+
+
+def _path_segment(value: str) -> str:
+    # Request ids are UUIDs; anything that could break out of the path is refused rather
+    # than sent, so a hostile header cannot forge a request line.
+    for ch in value:
+        if ch in "/?#% \r\n\t" or ord(ch) < 0x21 or ord(ch) > 0x7E:
+            raise ProtocolError("request id %r is not a valid path segment" % value)
+    return value
+
+
+# --- parsing answers ------------------------------------------------------------------------
+
+
+def parse_head(head: bytes) -> Head:
+    """Parse a status line and header block (``head`` excludes the blank line that ends it).
+
+    Header names are lower-cased; the first occurrence of a name wins, except that two
+    different Content-Length values are refused (a request-smuggling shape). Values are
+    decoded as Latin-1, which maps every byte and so can never fail.
+    """
+    text = head.decode("latin-1")
+    lines = text.split("\r\n")
+    status_line = lines[0]
+    if not status_line.startswith("HTTP/1."):
+        raise ProtocolError("not an HTTP/1.x status line: %r" % status_line[:80])
+    code = status_line[9:12]
+    if len(status_line) < 12 or status_line[8] != " " or not code.isdigit() or not code.isascii():
+        raise ProtocolError("malformed status line: %r" % status_line[:80])
+    if len(status_line) > 12 and status_line[12] != " ":
+        raise ProtocolError("malformed status line: %r" % status_line[:80])
+    status = int(code)
+    headers = {}
+    for i in range(1, len(lines)):
+        line = lines[i]
+        colon = line.find(":")
+        if colon <= 0:
+            raise ProtocolError("malformed header line: %r" % line[:80])
+        name = line[:colon].strip().lower()
+        value = line[colon + 1 :].strip()
+        if name in headers:
+            if name == H_CONTENT_LENGTH and headers[name] != value:
+                raise ProtocolError("conflicting Content-Length headers")
+            continue
+        headers[name] = value
+    chunked = False
+    te = headers.get(H_TRANSFER_ENCODING)
+    if te is not None:
+        if te.lower() != "chunked":
+            raise ProtocolError("unsupported Transfer-Encoding: %r" % te)
+        chunked = True
+    length = -1
+    cl = headers.get(H_CONTENT_LENGTH)
+    if cl is not None and not chunked:
+        if not cl.isdigit() or not cl.isascii() or len(cl) > 18:
+            raise ProtocolError("invalid Content-Length: %r" % cl)
+        length = int(cl)
+    if length < 0 and not chunked:
+        # No framing: a body-less status (1xx, 204, 304) or one that runs until close.
+        length = 0 if (status < 200 or status == 204 or status == 304) else -1
+    conn = headers.get(H_CONNECTION)
+    close = conn is not None and conn.lower() == "close"
+    return Head(status, headers, length, chunked, close)
+
+
+def invocation_from(head: Head, body: bytes) -> Invocation:
+    """Build the :class:`Invocation` from a ``/next`` answer; the request id is required."""
+    headers = head.headers
+    request_id = headers.get(H_REQUEST_ID)
+    if not request_id:
+        raise ProtocolError("/next answer has no Lambda-Runtime-Aws-Request-Id")
+    deadline = headers.get(H_DEADLINE)
+    # Like strtoul in the reference: leading digits count, anything else means 0.
+    deadline_ms = 0
+    if deadline:
+        digits = 0
+        while digits < len(deadline) and deadline[digits] in "0123456789":
+            digits += 1
+        if digits:
+            deadline_ms = int(deadline[:digits])
+    return Invocation(
+        request_id,
+        deadline_ms,
+        headers.get(H_FUNCTION_ARN) or "",
+        headers.get(H_TRACE_ID) or None,
+        headers.get(H_CLIENT_CONTEXT) or None,
+        headers.get(H_COGNITO_IDENTITY) or None,
+        headers.get(H_TENANT_ID) or None,
+        headers.get(H_INVOCATION_ID) or None,
+        headers.get(H_CONTENT_TYPE),
+        body,
+    )
+
+
+class ChunkedDecoder:
+    """Incremental decoder of a chunked body: feed bytes, collect the body, learn when it ends.
+
+    It never buffers more than one chunk-size line plus the data it was given, and refuses
+    malformed sizes, so hostile input cannot make it hang or grow without bound.
+    """
+
+    def __init__(self) -> None:
+        self.parts = []
+        self.done = False
+        self.trailers = {}
+        self._pending = b""
+        self._remaining = 0  # data bytes left in the current chunk
+        self._state = 0  # 0 size line, 1 data, 2 CRLF after data, 3 trailers
+
+    def feed(self, data: bytes) -> bytes:
+        """Consume ``data``; return what is left over after the body ended (else ``b""``)."""
+        buf = self._pending + data if self._pending else data
+        self._pending = b""
+        pos = 0
+        end = len(buf)
+        while pos < end and not self.done:
+            if self._state == 1:
+                take = min(self._remaining, end - pos)
+                self.parts.append(buf[pos : pos + take])
+                pos += take
+                self._remaining -= take
+                if self._remaining == 0:
+                    self._state = 2
+                continue
+            nl = buf.find(b"\r\n", pos)
+            if nl < 0:
+                if end - pos > MAX_CHUNK_LINE:
+                    raise ProtocolError("chunk line too long")
+                self._pending = buf[pos:]
+                return b""
+            line = buf[pos:nl]
+            pos = nl + 2
+            if self._state == 2:
+                if line:
+                    raise ProtocolError("missing CRLF after chunk data")
+                self._state = 0
+            elif self._state == 0:
+                size_text = line.split(b";", 1)[0].strip()
+                if not size_text or len(size_text) > 16:
+                    raise ProtocolError("invalid chunk size %r" % line[:40])
+                for c in size_text:
+                    if c not in b"0123456789abcdefABCDEF":
+                        raise ProtocolError("invalid chunk size %r" % line[:40])
+                size = int(size_text, 16)
+                if size == 0:
+                    self._state = 3
+                else:
+                    self._remaining = size
+                    self._state = 1
+            else:
+                if not line:
+                    self.done = True
+                else:
+                    colon = line.find(b":")
+                    if colon <= 0:
+                        raise ProtocolError("malformed trailer %r" % line[:40])
+                    key = line[:colon].strip().decode("latin-1").lower()
+                    self.trailers[key] = line[colon + 1 :].strip().decode("latin-1")
+        return buf[pos:] if self.done else b""
+
+    def body(self) -> bytes:
+        return b"".join(self.parts)

@@ -1,0 +1,81 @@
+"""Start-up: configuration, logging, the handler import, then the loop.
+
+The order follows awslambdaric's ``bootstrap.run`` (contract §1.12): logging is set up before
+the handler module is imported, every init failure is logged and posted to ``/init/error``
+and ends the process with exit code 1, and nothing is imported that the first event does not
+need.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from fastrt import __version__
+from fastrt.config import Config
+
+USER_AGENT = "aws-lambda-python/%d.%d.%d-fastrt-%s" % (
+    sys.version_info[0],
+    sys.version_info[1],
+    sys.version_info[2],
+    __version__,
+)
+
+
+def make_transport(config: Config):
+    """The raw-socket transport, or urllib3's when FASTRT_TRANSPORT=urllib3."""
+    if config.transport == "urllib3":
+        from fastrt.transport_urllib3 import Urllib3Transport
+
+        return Urllib3Transport(config.runtime_api, USER_AGENT)
+    if config.transport != "socket":
+        raise SystemExit("fastrt: FASTRT_TRANSPORT must be 'socket' or 'urllib3', not %r" % config.transport)
+    from fastrt.transport import SocketTransport
+
+    return SocketTransport(config.runtime_api, USER_AGENT)
+
+
+def run(handler_name: str | None = None, handler=None, environ=None) -> None:
+    """Run a runtime process to the end: ``handler_name`` is imported, ``handler`` used as is."""
+    if environ is None:
+        environ = os.environ
+    config = Config.from_environ(environ, handler_name)
+    from fastrt import logs
+
+    logs.setup(config)
+    transport = make_transport(config)
+    from fastrt import loop
+
+    if handler is None:
+        from fastrt import handler as handlers
+
+        handlers.prepare_sys_path(environ, config.task_root or _cwd())
+        try:
+            handler = handlers.load(config.handler)
+        except Exception as exc:
+            loop.report_init_error(config, transport, exc)
+            sys.exit(1)
+    loop.Runtime(config, transport, handler).serve_forever()
+
+
+def describe() -> str:
+    """What ``python -m fastrt --version`` prints."""
+    import fastrt
+
+    config = Config.from_environ(os.environ)
+    core = "compiled (Cython)" if fastrt.COMPILED else "pure Python"
+    return "fastrt %s, %s core, %s transport, CPython %d.%d.%d" % (
+        __version__,
+        core,
+        config.transport,
+        sys.version_info[0],
+        sys.version_info[1],
+        sys.version_info[2],
+    )
+
+
+def _cwd() -> str:
+    try:
+        return os.getcwd()
+    except OSError:
+        return ""

@@ -1,0 +1,18 @@
+# Cython declarations for transport.py (the .py stays plain Python; see setup.py).
+
+from fastrt.protocol cimport Head, Invocation
+
+cdef class SocketTransport:
+    cdef public object address
+    cdef public object user_agent
+    cdef public object host
+    cdef public object port
+    cdef public int connections
+    cdef bytes _next_request
+    cdef public object _sock
+    cdef public bytes _rest
+    cdef public bint _answered
+
+cdef class Stream:
+    cdef SocketTransport _transport
+    cdef public Py_ssize_t bytes_sent

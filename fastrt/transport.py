@@ -1,0 +1,304 @@
+"""One persistent keep-alive HTTP/1.1 connection to the Runtime API, on a raw socket.
+
+The Runtime API is plain HTTP on loopback with a fixed set of headers, so a few dozen lines
+over ``_socket`` do what libcurl does for awslambdaric, without the import cost of ``socket``
+(which pulls in ``enum`` and ``selectors``) or of an HTTP library. ``FASTRT_TRANSPORT=urllib3``
+selects the urllib3 variant in :mod:`fastrt.transport_urllib3`, which has the same interface.
+
+Resend rule: a request is sent again, once, on a fresh connection only when the old
+connection failed before a single byte of its answer arrived — the case of a keep-alive
+connection the server closed while we were idle. ``GET /next`` may always be asked again.
+"""
+
+from __future__ import annotations
+
+import _socket
+
+from fastrt import protocol
+from fastrt.protocol import ProtocolError, parse_head
+
+# Small bodies are sent in the same write as their head: one syscall, one TCP segment.
+_COALESCE_LIMIT = 65536
+_RECV_SIZE = 65536
+_CONNECT_TIMEOUT_S = 1.0
+# GET /next is retried this many times (with the delays below) before the runtime gives up.
+_NEXT_ATTEMPTS = 6
+_RETRY_DELAYS_S = (0.0, 0.01, 0.05, 0.1, 0.25, 0.5)
+
+
+class ConnectionLost(Exception):
+    """The connection failed; ``answered`` tells whether part of an answer had arrived."""
+
+    def __init__(self, message: str, answered: bool = False) -> None:
+        Exception.__init__(self, message)
+        self.answered = answered
+
+
+class _Closed(Exception):
+    """The peer closed the connection (internal: turned into ConnectionLost)."""
+
+
+def split_address(address: str) -> tuple:
+    """``host:port`` (or ``[v6]:port``) of AWS_LAMBDA_RUNTIME_API -> ``(host, port)``."""
+    if address.startswith("["):
+        host, _, rest = address[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else "80"
+    else:
+        host, _, port = address.rpartition(":")
+        if not host:
+            host, port = port, "80"
+    if not port.isdigit():
+        raise ValueError("AWS_LAMBDA_RUNTIME_API %r has no valid port" % address)
+    return host, int(port)
+
+
+class SocketTransport:
+    """The Runtime API client used by the loop; every method does one request/answer."""
+
+    name = "socket"
+
+    def __init__(self, address: str, user_agent: str) -> None:
+        self.address = address
+        self.user_agent = user_agent
+        self.host, self.port = split_address(address)
+        self.connections = 0  # how many TCP connections were opened (tests, --version)
+        self._next_request = protocol.next_request(address, user_agent)
+        self._sock = None
+        self._rest = b""
+        self._answered = False
+
+    # --- the endpoints -----------------------------------------------------------------------
+
+    def next_invocation(self) -> protocol.Invocation:
+        """Long-poll ``GET /next`` (no timeout: the sandbox may be frozen for hours)."""
+        last = None
+        for attempt in range(_NEXT_ATTEMPTS):
+            if attempt:
+                _sleep(_RETRY_DELAYS_S[attempt])
+            try:
+                head, body = self._exchange(self._next_request, None)
+            except (ConnectionLost, ProtocolError) as exc:
+                # Nothing was handed to the handler yet, so asking again is always safe.
+                last = exc
+                self.close()
+                continue
+            if head.status != 200:
+                last = ProtocolError("/next answered HTTP %d: %r" % (head.status, body[:200]))
+                if head.status >= 500 or head.status == 403:
+                    raise last
+                continue
+            return protocol.invocation_from(head, body)
+        raise last
+
+    def post_response(self, request_id: str, body: bytes, content_type: str, invocation_id: str | None) -> tuple:
+        head = protocol.response_head(self.address, self.user_agent, request_id, content_type, len(body), invocation_id)
+        return self._post(head, body)
+
+    def post_error(
+        self,
+        request_id: str,
+        body: bytes,
+        error_type: str,
+        xray_cause: str,
+        invocation_id: str | None,
+    ) -> tuple:
+        head = protocol.error_head(
+            self.address, self.user_agent, request_id, len(body), error_type, xray_cause, invocation_id
+        )
+        return self._post(head, body)
+
+    def post_init_error(self, body: bytes, error_type: str, path: str = protocol.INIT_ERROR_PATH) -> tuple:
+        head = protocol.init_error_head(self.address, self.user_agent, len(body), error_type, path)
+        return self._post(head, body)
+
+    def get(self, path: str) -> tuple:
+        """A plain GET (``/restore/next``); returns ``(status, body)``."""
+        return self._post(protocol.get_request(self.address, self.user_agent, path), None)
+
+    def open_stream(self, request_id: str, content_type: str, invocation_id: str | None):
+        """Start a streamed response; returns a :class:`Stream` to write chunks to."""
+        head = protocol.streaming_head(self.address, self.user_agent, request_id, content_type, invocation_id)
+        self._send(head, None)
+        return Stream(self)
+
+    def close(self) -> None:
+        sock = self._sock
+        self._sock = None
+        self._rest = b""
+        if sock is not None:
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+    # --- the HTTP exchange -------------------------------------------------------------------
+
+    def _post(self, head: bytes, body) -> tuple:
+        answer_head, answer = self._exchange(head, body)
+        return answer_head.status, answer
+
+    def _exchange(self, head: bytes, body) -> tuple:
+        for attempt in range(2):
+            if self._sock is None:
+                self._connect()
+            self._answered = False
+            try:
+                self._send(head, body)
+                return self._read_answer()
+            except ProtocolError:
+                self.close()  # the stream is out of step: never reuse it
+                raise
+            except (OSError, _Closed) as exc:
+                answered = self._answered
+                self.close()
+                if answered or attempt:
+                    raise ConnectionLost("Runtime API connection lost: %s" % (exc,), answered)
+        raise AssertionError("unreachable")
+
+    def _connect(self) -> None:
+        host, port = self.host, self.port
+        error = None
+        try:
+            infos = _socket.getaddrinfo(host, port, 0, _socket.SOCK_STREAM)
+        except OSError as exc:
+            raise ConnectionLost("cannot resolve Runtime API %s: %s" % (self.address, exc))
+        for family, kind, proto, _name, sockaddr in infos:
+            sock = _socket.socket(family, kind, proto)
+            try:
+                sock.settimeout(_CONNECT_TIMEOUT_S)
+                sock.connect(sockaddr)
+                sock.settimeout(None)
+                sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
+            except OSError as exc:
+                error = exc
+                sock.close()
+                continue
+            self._sock = sock
+            self._rest = b""
+            self.connections += 1
+            return
+        raise ConnectionLost("cannot connect to Runtime API %s: %s" % (self.address, error))
+
+    def _send(self, head: bytes, body) -> None:
+        sock = self._sock
+        if sock is None:
+            self._connect()
+            sock = self._sock
+        if body is None or not len(body):
+            sock.sendall(head)
+        elif len(body) <= _COALESCE_LIMIT:
+            sock.sendall(head + body)
+        else:
+            sock.sendall(head)
+            sock.sendall(body)
+
+    def _read_answer(self) -> tuple:
+        sock = self._sock
+        buf = self._rest
+        self._rest = b""
+        scanned = 0
+        while True:
+            end = buf.find(b"\r\n\r\n", scanned)
+            if end >= 0:
+                break
+            if len(buf) > protocol.MAX_HEAD_BYTES:
+                raise ProtocolError("answer head exceeds %d bytes" % protocol.MAX_HEAD_BYTES)
+            scanned = len(buf) - 3 if len(buf) > 3 else 0
+            data = sock.recv(_RECV_SIZE)
+            if not data:
+                raise _Closed("connection closed by the Runtime API")
+            self._answered = True
+            buf = buf + data if buf else data
+        head = parse_head(buf[:end])
+        start = end + 4
+        if head.status == 100:
+            # An interim answer; the real one follows on the same connection.
+            self._rest = buf[start:]
+            return self._read_answer()
+        if head.chunked:
+            body, rest = self._read_chunked(buf[start:])
+        elif head.content_length >= 0:
+            stop = start + head.content_length
+            if len(buf) >= stop:
+                body = buf[start:stop]
+                rest = buf[stop:]
+            else:
+                body = self._read_exact(buf[start:], head.content_length)
+                rest = b""
+        else:
+            body = self._read_until_close(buf[start:])
+            head.close = True
+            rest = b""
+        if head.close:
+            self.close()
+        else:
+            self._rest = rest
+        return head, body
+
+    def _read_exact(self, prefix: bytes, size: int) -> bytes:
+        # Large bodies land straight in one preallocated buffer: no re-joining of pieces.
+        body = bytearray(size)
+        have = len(prefix)
+        body[:have] = prefix
+        view = memoryview(body)
+        sock = self._sock
+        while have < size:
+            got = sock.recv_into(view[have:], size - have)
+            if not got:
+                raise ProtocolError("connection closed after %d of %d body bytes" % (have, size))
+            have += got
+        view.release()
+        return bytes(body)
+
+    def _read_chunked(self, data: bytes) -> tuple:
+        decoder = protocol.ChunkedDecoder()
+        rest = decoder.feed(data)
+        sock = self._sock
+        while not decoder.done:
+            data = sock.recv(_RECV_SIZE)
+            if not data:
+                raise ProtocolError("connection closed inside a chunked body")
+            rest = decoder.feed(data)
+        return decoder.body(), rest
+
+    def _read_until_close(self, prefix: bytes) -> bytes:
+        parts = [prefix]
+        sock = self._sock
+        while True:
+            data = sock.recv(_RECV_SIZE)
+            if not data:
+                return b"".join(parts)
+            parts.append(data)
+
+
+class Stream:
+    """A response being streamed with chunked encoding (``@fastrt.streaming`` handlers)."""
+
+    def __init__(self, transport: SocketTransport) -> None:
+        self._transport = transport
+        self.bytes_sent = 0
+
+    def write(self, data: bytes) -> None:
+        if data:
+            self._transport._sock.sendall(protocol.chunk(data))
+            self.bytes_sent += len(data)
+
+    def finish(self, trailers: list | None = None) -> tuple:
+        """End the body (with error trailers if the handler failed) and read the answer."""
+        transport = self._transport
+        try:
+            transport._sock.sendall(protocol.last_chunk(trailers))
+            transport._answered = False
+            head, body = transport._read_answer()
+        except (OSError, _Closed) as exc:
+            answered = transport._answered
+            transport.close()
+            raise ConnectionLost("Runtime API connection lost while streaming: %s" % (exc,), answered)
+        return head.status, body
+
+
+def _sleep(seconds: float) -> None:
+    if seconds:
+        import time  # only on the retry path
+
+        time.sleep(seconds)

@@ -1,0 +1,40 @@
+"""Build the compiled core: the modules named in fastrt.COMPILED_MODULES, each a .py with a
+.pxd beside it, go through Cython. Without Cython (or with FASTRT_NO_EXT=1) nothing is
+compiled and the same sources run as plain Python."""
+
+import ast
+import os
+
+from setuptools import setup
+
+
+def compiled_modules():
+    # Read the list without importing fastrt (its import depends on the environment).
+    tree = ast.parse(open(os.path.join("fastrt", "__init__.py")).read())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "COMPILED_MODULES":
+            return ast.literal_eval(node.value)
+    raise RuntimeError("fastrt/__init__.py lost COMPILED_MODULES")
+
+
+def extensions():
+    if os.environ.get("FASTRT_NO_EXT"):
+        return []
+    try:
+        from Cython.Build import cythonize
+    except ImportError:
+        print("fastrt: Cython not installed, building the pure-Python package")
+        return []
+    return cythonize(
+        ["fastrt/%s.py" % name for name in compiled_modules()],
+        compiler_directives={
+            "language_level": 3,
+            # Types come from the .pxd files only, so the .py keeps plain-Python semantics.
+            "annotation_typing": False,
+            "embedsignature": False,
+        },
+        quiet=True,
+    )
+
+
+setup(ext_modules=extensions())

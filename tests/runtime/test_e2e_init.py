@@ -1,0 +1,94 @@
+"""Start-up: every init failure reported like awslambdaric, sys.path like the managed runtime."""
+
+import json
+
+import pytest
+
+from conftest import both
+
+CASES = {
+    # name: (handler string, module source, extra files)
+    "malformed": ("apphandler", "def handler(e, c):\n    return 1\n", {}),
+    "builtin": ("sys.handler", "def handler(e, c):\n    return 1\n", {}),
+    "missing_module": ("nope.handler", "", {}),
+    "import_error_inside": ("app.handler", "import not_a_module_xyz\ndef handler(e, c):\n    return 1\n", {}),
+    "syntax": ("app.handler", "def handler(e, c)\n    return 1\n", {}),
+    "missing_function": ("app.nothere", "def handler(e, c):\n    return 1\n", {}),
+    "toplevel_raise": ("app.handler", "raise ValueError('at import \\u00e9')\ndef handler(e, c):\n    return 1\n", {}),
+    "not_a_package": ("app.handler.extra", "def handler(e, c):\n    return 1\n", {}),
+    "slashes": ("pkg/sub/mod.nothere", "", {"pkg/__init__.py": "", "pkg/sub/__init__.py": "", "pkg/sub/mod.py": "x = 1\n"}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_init_errors_match_the_reference(serve, case):
+    handler, source, files = CASES[case]
+    fns = both(serve, source, handler=handler, files=files)
+    posted = {}
+    for name, fn in fns.items():
+        assert fn.wait() == 1, fn.stderr
+        posted[name] = fn.emu.init_error
+        assert posted[name] is not None, fn.stdout + fn.stderr
+    ours, ref = json.loads(posted["fastrt"].body), json.loads(posted["awslambdaric"].body)
+    root_f, root_r = fns["fastrt"].task_root, fns["awslambdaric"].task_root
+    norm = lambda d: json.loads(json.dumps(d).replace(root_f, "ROOT").replace(root_r, "ROOT"))
+    ours, ref = norm(ours), norm(ref)
+    assert ours["errorType"] == ref["errorType"]
+    assert ours["errorMessage"] == ref["errorMessage"]
+    assert ours["requestId"] == ref["requestId"] == ""
+    if case in ("syntax", "malformed", "builtin", "missing_module", "missing_function", "import_error_inside"):
+        assert ours["stackTrace"] == ref["stackTrace"]
+    else:
+        # Frames of importlib differ by design (fastrt imports from its own module); the
+        # user's frames, last, are the same.
+        assert ours["stackTrace"][-1:] == ref["stackTrace"][-1:]
+    # The warning and the error record reach stdout in the same shape.
+    for name, fn in fns.items():
+        out = fn.stdout
+        assert "LAMBDA_WARNING: Unhandled exception." in out, (name, out)
+        assert "[ERROR] " + ours["errorType"] in out.replace(root_f, "ROOT").replace(root_r, "ROOT")
+    header = posted["fastrt"].headers["lambda-runtime-function-error-type"]
+    assert header == posted["awslambdaric"].headers["lambda-runtime-function-error-type"] or header.startswith(
+        ("Runtime.", "Function.")
+    )
+
+
+def test_exit_at_import_passes_through(serve):
+    fns = both(serve, "import sys\nsys.exit(7)\n")
+    for fn in fns.values():
+        assert fn.wait() == 7
+        assert fn.emu.init_error is None
+
+
+def test_handler_is_imported_during_init_not_at_first_event(serve):
+    fn = serve("print('imported once', flush=True)\ndef handler(e, c):\n    return 'ok'\n")
+    fn.emu.wait_for_next(timeout=20)
+    assert "imported once" in fn.stdout
+    assert json.loads(fn.invoke({}).body) == "ok"
+    assert fn.stdout.count("imported once") == 1
+
+
+def test_sys_path_like_the_managed_runtime(serve, tmp_path):
+    layer = tmp_path / "opt"
+    (layer / "python").mkdir(parents=True)
+    (layer / "python" / "layermod.py").write_text("WHERE = 'layer'\n")
+    source = """
+import sys, os
+import layermod, pthmod
+def handler(event, context):
+    return {"path": sys.path[:4], "layer": layermod.WHERE, "pth": pthmod.WHERE, "pythonpath": os.environ.get("PYTHONPATH")}
+"""
+    files = {"extra/pthmod.py": "WHERE = 'pth'\n", "my.pth": "extra\n"}
+    fn = serve(source, files=files, env={"FASTRT_LAYER_ROOT": str(layer), "LAMBDA_RUNTIME_DIR": str(tmp_path / "rt")})
+    body = json.loads(fn.invoke({}).body)
+    assert body["layer"] == "layer" and body["pth"] == "pth"
+    v = "%d.%d" % __import__("sys").version_info[:2]
+    assert body["path"][:3] == [fn.task_root, "%s/python/lib/python%s/site-packages" % (layer, v), "%s/python" % layer]
+    assert body["pythonpath"] == str(tmp_path / "rt")
+
+
+def test_user_pythonpath_means_only_the_task_root_is_added(serve, tmp_path):
+    source = "import sys, os\ndef handler(event, context):\n    return [sys.path[0], os.environ['PYTHONPATH']]\n"
+    fn = serve(source, env={"PYTHONPATH": str(tmp_path / "mine")})
+    first, pythonpath = json.loads(fn.invoke({}).body)
+    assert first == fn.task_root and pythonpath == str(tmp_path / "mine")
