@@ -23,20 +23,17 @@ def _record(index: int) -> dict:
 
 
 def _sized_event(size: int) -> bytes:
-    records = []
-    event = {"records": records, "pad": ""}
-    body = json.dumps(event).encode()
-    record_bytes = len(json.dumps(_record(0))) + 2
-    while len(body) + record_bytes * 1000 < size:
-        start = len(records)
-        records.extend(_record(i) for i in range(start, start + 1000))
-        body = json.dumps(event).encode()
-    while len(body) + record_bytes < size:
-        records.append(_record(len(records)))
-        body = json.dumps(event).encode()
-    # The pad string makes the size exact.
-    event["pad"] = "x" * (size - len(body))
-    body = json.dumps(event).encode()
+    # As many records as fit (estimated from a sample, then trimmed), and a pad string that
+    # makes the size exact.
+    sample = 100000
+    per_record = len(json.dumps([_record(i) for i in range(sample, sample + 1000)])) / 1000
+    records = [_record(i) for i in range(int(size / per_record))]
+    while True:
+        body = json.dumps({"records": records, "pad": ""}).encode()
+        if len(body) <= size:
+            break
+        del records[-int((len(body) - size) / per_record + 1) :]
+    body = json.dumps({"records": records, "pad": "x" * (size - len(body))}).encode()
     assert len(body) == size, (len(body), size)
     return body
 

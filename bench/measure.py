@@ -27,7 +27,11 @@ _LIVENESS_POLL_S = 0.2
 
 
 class RuntimeFailed(Exception):
-    """The runtime died, hung, or answered wrongly; the message is the row's (or cell's) error."""
+    """The runtime died or hung; the message is the error of the row or of the event size."""
+
+
+class WrongAnswer(RuntimeFailed):
+    """The runtime lost or corrupted an event: none of its numbers can be trusted."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,7 @@ class Block:
         return len(self.latencies_s)
 
 
-def _tail(path: str, lines: int = 3) -> str:
+def _tail(path: str, lines: int = 1) -> str:
     try:
         with open(path, "rb") as file:
             file.seek(max(0, os.path.getsize(path) - 4096))
@@ -67,13 +71,14 @@ class RuntimeProcess:
         self._launch = launch
         self._log_path = log_path
         self._checker = checker
-        self._emulator = Emulator(function_name="bench", timeout=300.0, memory_mb=128)
+        self._emulator = Emulator(function_name="bench", timeout=300.0, memory_mb=128, record_requests=False)
+        self._emulator.start()
         self._process: subprocess.Popen | None = None
+        self._unverified: list = []
         self.invocations = 0
 
     def start(self) -> float:
         """Launch the process; returns the perf_counter time just before launch."""
-        self._emulator.start()
         launch = self._launch
         env = {**minimal_environ(), **self._emulator.lambda_env(launch.handler, launch.task_root), **launch.extra_env}
         log = open(self._log_path, "ab")
@@ -108,36 +113,37 @@ class RuntimeProcess:
         while True:
             try:
                 result = invocation.result(_LIVENESS_POLL_S)
-            except TimeoutError:
-                result = None
-            if result is not None:
                 break
-            if self._process.poll() is not None:
-                raise RuntimeFailed(self.failure())
-            if time.monotonic() > deadline:
-                raise RuntimeFailed("no answer within %.0f s" % timeout)
-        if result.kind != "response":
-            raise RuntimeFailed("answered with an error: %s" % bytes(result.body[:200]).decode(errors="replace"))
+            except TimeoutError:
+                if self._process.poll() is not None:
+                    raise RuntimeFailed(self.failure()) from None
+                if time.monotonic() > deadline:
+                    raise RuntimeFailed("no answer within %.0f s" % timeout) from None
+        if result.kind != "response" or not result.accepted:
+            detail = bytes(result.body[:200]).decode(errors="replace")
+            raise WrongAnswer("answered with %s (HTTP %d): %s" % (result.kind, result.status, detail))
         problem = self._checker.problem(size, result.body)
         if problem:
-            raise RuntimeFailed(problem)
+            raise WrongAnswer(problem)
         self.invocations += 1
+        self._unverified.append(invocation)
         return result
+
+    def enqueue_many(self, body: bytes, count: int) -> list:
+        return self._emulator.enqueue_many([body] * count, content_type="application/json")
 
     def invoke(self, size: str, body: bytes):
         return self.answer(self.enqueue(body), size)
 
     def verify_one_answer_each(self) -> None:
-        """Exactly one response or error post per request id, for every invocation answered so far."""
-        posts: dict[str, int] = {}
-        for record in self._emulator.requests:
-            if record.kind in ("response", "error") and record.request_id:
-                posts[record.request_id] = posts.get(record.request_id, 0) + 1
-        repeated = sorted(request_id for request_id, count in posts.items() if count > 1)
-        if repeated:
-            raise RuntimeFailed("posted %d answers for request %s" % (posts[repeated[0]], repeated[0]))
-        if len(posts) < self.invocations:
-            raise RuntimeFailed("%d answers posted for %d invocations" % (len(posts), self.invocations))
+        """Every event answered since the last check was delivered once and answered exactly once."""
+        checked, self._unverified = self._unverified, []
+        for invocation in checked:
+            if invocation.dispatch_count != 1 or len(invocation.results) != 1:
+                raise WrongAnswer(
+                    "request %s: delivered %d times, %d answers posted"
+                    % (invocation.request_id, invocation.dispatch_count, len(invocation.results))
+                )
 
     def cpu_seconds(self) -> float:
         return procstats.tree_cpu_seconds(self.pid)
@@ -182,12 +188,14 @@ def warm_block(process: RuntimeProcess, size: str, event: bytes, count: int, bud
         if result.completed_at > stop_at:
             break
     cpu_after = process.cpu_seconds()
+    process.verify_one_answer_each()
     return Block(latencies, cpu_after - cpu_before)
 
 
 def throughput(process: RuntimeProcess, event: bytes, count: int) -> float:
     """Invocations per second when ``count`` events wait in the queue: the runtime never waits for us."""
-    invocations = [process.enqueue(event) for _ in range(count)]
+    invocations = process.enqueue_many(event, count)
     results = [process.answer(invocation, "small") for invocation in invocations]
     span = max(r.completed_at for r in results) - min(r.dispatched_at for r in results)
+    process.verify_one_answer_each()
     return count / span

@@ -61,8 +61,12 @@ def _cwd() -> str:
         return ""
 
 
-def load(handler: str | None):
-    """Import the module named by ``handler`` (``module.function``) and return the function."""
+def load(handler: str | None, task_root: str = ""):
+    """Import the module named by ``handler`` (``module.function``) and return the function.
+
+    A ``module.sh`` in the task root with no ``module.py`` beside it is a shell handler, served
+    the seed's way (:mod:`fastrt.shell`).
+    """
     if not handler:
         raise errors.FaultError(
             errors.MALFORMED_HANDLER_NAME,
@@ -73,6 +77,10 @@ def load(handler: str | None):
         raise errors.malformed_handler(handler)
     if modname.split(".")[0] in sys.builtin_module_names:
         raise errors.built_in_conflict(modname)
+    if task_root and _is_shell_handler(task_root, modname):
+        from fastrt import shell
+
+        return shell.load(task_root, modname, fname)
     import importlib  # cheap: its core is frozen into the interpreter
 
     try:
@@ -85,3 +93,31 @@ def load(handler: str | None):
         return getattr(module, fname)
     except AttributeError:
         raise errors.handler_missing(fname, modname) from None
+
+
+def _is_shell_handler(task_root: str, modname: str) -> bool:
+    import os
+
+    base = os.path.join(task_root, modname.replace(".", "/"))
+    return os.path.isfile(base + ".sh") and not os.path.exists(base + ".py")
+
+
+# co_flags bits of `async def` functions and async generators (inspect is too costly to import).
+_CO_COROUTINE = 0x80
+_CO_ASYNC_GENERATOR = 0x200
+
+
+def adapt(handler):
+    """Return a plain ``handler(event, context)`` callable for whatever the user gave.
+
+    ``async def`` handlers (and async-generator streaming handlers) run on one event loop that
+    lives as long as the process (:mod:`fastrt.aio`); plain callables are returned unchanged.
+    """
+    code = getattr(handler, "__code__", None)
+    if code is None:
+        code = getattr(getattr(handler, "__call__", None), "__code__", None)
+    if code is not None and code.co_flags & (_CO_COROUTINE | _CO_ASYNC_GENERATOR):
+        from fastrt import aio
+
+        return aio.wrap(handler)
+    return handler

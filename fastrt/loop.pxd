@@ -4,6 +4,7 @@ cdef class Runtime:
     cdef public object config
     cdef public object transport
     cdef public object handler
+    cdef public bint streaming
     cdef public object marshaller
     cdef public object contexts
     cdef public object environ

@@ -19,6 +19,8 @@ RESTORE_ERROR_PATH = "/2018-06-01/runtime/restore/error"
 MAX_HEAD_BYTES = 65536
 # Chunk-size lines longer than this are garbage (16 hex digits already exceed any real size).
 MAX_CHUNK_LINE = 1024
+# What strtoul returns for a deadline too large for it (the reference parses it that way).
+_ULONG_MAX = 18446744073709551615
 
 # Header names the runtime reads from /next, lower-cased (contract §1.3).
 H_REQUEST_ID = "lambda-runtime-aws-request-id"
@@ -276,8 +278,13 @@ def invocation_from(head: Head, body: bytes) -> Invocation:
         digits = 0
         while digits < len(deadline) and deadline[digits] in "0123456789":
             digits += 1
-        if digits:
-            deadline_ms = int(deadline[:digits])
+        # strtoul saturates on overflow; converting thousands of digits would instead raise
+        # ValueError (int's 4300-digit limit) out of the parser (found by fuzzing).
+        number = deadline[:digits].lstrip("0")
+        if len(number) > 20:
+            deadline_ms = _ULONG_MAX
+        elif number:
+            deadline_ms = min(int(number), _ULONG_MAX)
     return Invocation(
         request_id,
         deadline_ms,

@@ -46,15 +46,26 @@ def run(handler_name: str | None = None, handler=None, environ=None) -> None:
     transport = make_transport(config)
     from fastrt import loop
 
-    if handler is None:
-        from fastrt import handler as handlers
+    from fastrt import handler as handlers
 
+    if config.max_concurrency and handler is None:
+        # Lambda Managed Instances: N worker processes, each a full runtime of its own.
+        from fastrt.workers import run_workers
+
+        run_workers(config, environ)
+        return
+    if handler is None:
         handlers.prepare_sys_path(environ, config.task_root or _cwd())
         try:
-            handler = handlers.load(config.handler)
+            handler = handlers.load(config.handler, config.task_root or _cwd())
         except Exception as exc:
             loop.report_init_error(config, transport, exc)
             sys.exit(1)
+    handler = handlers.adapt(handler)
+    if config.snap_start:
+        from fastrt.snapstart import restore
+
+        restore(config, transport)
     loop.Runtime(config, transport, handler).serve_forever()
 
 

@@ -20,6 +20,12 @@ from fastrt.protocol import ProtocolError, parse_head
 # Small bodies are sent in the same write as their head: one syscall, one TCP segment.
 _COALESCE_LIMIT = 65536
 _RECV_SIZE = 65536
+# A body up to this size is read into one buffer allocated up front; a larger declared
+# Content-Length is believed only as its bytes arrive, so a hostile or corrupt length
+# (e.g. 10**17) cannot raise MemoryError or reserve memory for bytes never sent.
+_PREALLOC_LIMIT = 16 * 1024 * 1024
+# Interim (1xx) answers skipped before the real one; more is a peer in a loop, not HTTP.
+_MAX_INTERIM_ANSWERS = 8
 _CONNECT_TIMEOUT_S = 1.0
 # GET /next is retried this many times (with the delays below) before the runtime gives up.
 _NEXT_ATTEMPTS = 6
@@ -82,7 +88,9 @@ class SocketTransport:
                 last = exc
                 self.close()
                 continue
-            if head.status != 200:
+            # Any 2xx is success, as in libcurl's client (an unknown 2xx means 200, RFC 9110
+            # §15): discarding a "299" would lose an event the Runtime API counts as delivered.
+            if not 200 <= head.status < 300:
                 last = ProtocolError("/next answered HTTP %d: %r" % (head.status, body[:200]))
                 if head.status >= 500 or head.status == 403:
                     raise last
@@ -196,25 +204,33 @@ class SocketTransport:
         sock = self._sock
         buf = self._rest
         self._rest = b""
-        scanned = 0
+        # Interim 1xx answers (100 Continue, 103 Early Hints...) are skipped in a bounded loop:
+        # reading a 103 as the final answer would leave the real one unread and put every
+        # later exchange one answer out of step, and recursing per interim answer let a flood
+        # of them overflow the stack (reliability fuzzing: RecursionError / SIGSEGV compiled).
+        interim = 0
         while True:
-            end = buf.find(b"\r\n\r\n", scanned)
-            if end >= 0:
+            scanned = 0
+            while True:
+                end = buf.find(b"\r\n\r\n", scanned)
+                if end >= 0:
+                    break
+                if len(buf) > protocol.MAX_HEAD_BYTES:
+                    raise ProtocolError("answer head exceeds %d bytes" % protocol.MAX_HEAD_BYTES)
+                scanned = len(buf) - 3 if len(buf) > 3 else 0
+                data = sock.recv(_RECV_SIZE)
+                if not data:
+                    raise _Closed("connection closed by the Runtime API")
+                self._answered = True
+                buf = buf + data if buf else data
+            head = parse_head(buf[:end])
+            start = end + 4
+            if head.status >= 200:
                 break
-            if len(buf) > protocol.MAX_HEAD_BYTES:
-                raise ProtocolError("answer head exceeds %d bytes" % protocol.MAX_HEAD_BYTES)
-            scanned = len(buf) - 3 if len(buf) > 3 else 0
-            data = sock.recv(_RECV_SIZE)
-            if not data:
-                raise _Closed("connection closed by the Runtime API")
-            self._answered = True
-            buf = buf + data if buf else data
-        head = parse_head(buf[:end])
-        start = end + 4
-        if head.status == 100:
-            # An interim answer; the real one follows on the same connection.
-            self._rest = buf[start:]
-            return self._read_answer()
+            if head.status == 101 or interim == _MAX_INTERIM_ANSWERS:
+                raise ProtocolError("unexpected interim answer HTTP %d" % head.status)
+            interim += 1
+            buf = buf[start:]
         if head.chunked:
             body, rest = self._read_chunked(buf[start:])
         elif head.content_length >= 0:
@@ -236,6 +252,8 @@ class SocketTransport:
         return head, body
 
     def _read_exact(self, prefix: bytes, size: int) -> bytes:
+        if size > _PREALLOC_LIMIT:
+            return self._read_exact_unbounded(prefix, size)
         # Large bodies land straight in one preallocated buffer: no re-joining of pieces.
         body = bytearray(size)
         have = len(prefix)
@@ -249,6 +267,19 @@ class SocketTransport:
             have += got
         view.release()
         return bytes(body)
+
+    def _read_exact_unbounded(self, prefix: bytes, size: int) -> bytes:
+        # Beyond any real event size: memory grows only with the bytes that really arrive.
+        parts = [prefix]
+        have = len(prefix)
+        sock = self._sock
+        while have < size:
+            data = sock.recv(min(_RECV_SIZE, size - have))
+            if not data:
+                raise ProtocolError("connection closed after %d of %d body bytes" % (have, size))
+            parts.append(data)
+            have += len(data)
+        return b"".join(parts)
 
     def _read_chunked(self, data: bytes) -> tuple:
         decoder = protocol.ChunkedDecoder()

@@ -70,8 +70,8 @@ class Function:
         return self
 
     def invoke(self, event=b"{}", timeout: float = 20.0, **headers):
-        if isinstance(event, (dict, list, int, float)) or event is None:
-            event = json.dumps(event).encode()
+        if not isinstance(event, (bytes, bytearray)):
+            event = json.dumps(event).encode()  # a Python value; bytes are sent raw
         return self.emu.enqueue(event, **headers).result(timeout=timeout)
 
     def wait(self, timeout: float = 20.0) -> int:

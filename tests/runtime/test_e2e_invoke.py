@@ -78,7 +78,7 @@ def handler(event, context):
     return describe(event)
 """
     fns = both(serve, source)
-    answers = {name: json.loads(fn.invoke(event).body) for name, fn in fns.items()}
+    answers = {name: json.loads(fn.invoke(event, request_id="req-decode").body) for name, fn in fns.items()}
     assert answers["fastrt"] == answers["awslambdaric"]
 
 
@@ -123,6 +123,7 @@ VALUES = {
     "decimal": decimal.Decimal("1.10"), "decexp": decimal.Decimal("1E+3"), "unicode": "h\\u00e9llo \\u2713 \\U0001F600",
     "nested": {"a": [decimal.Decimal("0.1"), (Point(3, 4),), {"k": float("inf")}]},
     "intkeys": {1: "a", 2.5: "b", True: "c", None: "d"}, "bool": False, "emptylist": [], "emptydict": {},
+    "nestedbytes": {"b": b"utf-8 bytes are text to simplejson"},
 }
 def handler(event, context):
     return VALUES[event]
@@ -133,14 +134,14 @@ def parse_loose(body: bytes):
     # Both outputs may contain NaN/Infinity; compare values, Decimal kept exact.
     import simplejson
 
-    return simplejson.loads(body, use_decimal=True)
+    return simplejson.loads(body, use_decimal=True, allow_nan=True)
 
 
 @pytest.mark.parametrize("execution_env", [None, "AWS_Lambda_python3.12"])
 @pytest.mark.parametrize(
     "key",
     ["none", "str", "tuple", "namedtuple", "bigint", "negbig", "float", "nan", "inf", "decimal", "decexp",
-     "unicode", "nested", "intkeys", "bool", "emptylist", "emptydict"],
+     "unicode", "nested", "intkeys", "bool", "emptylist", "emptydict", "nestedbytes"],
 )
 def test_results_encode_to_the_same_value_as_the_reference(serve, key, execution_env):
     fns = both(serve, RESULTS, env={"AWS_EXECUTION_ENV": execution_env})
@@ -163,7 +164,7 @@ def test_results_encode_to_the_same_value_as_the_reference(serve, key, execution
         ("uuid.UUID(int=5)", "UUID"),
         ("Data(1)", "Data"),
         ("{'a': {1, 2}}", "set"),
-        ("b_in_dict()", "bytes"),
+        ("{'b': b'\\xff'}", "codec can't decode"),
     ],
 )
 def test_unserializable_results_are_marshal_errors_like_the_reference(serve, expression, message_part):
@@ -256,7 +257,7 @@ def handler(event, context):
     ],
 )
 def test_context_matches_the_reference(serve, headers):
-    fns = both(serve, CONTEXT)
+    fns = both(serve, CONTEXT, env={"AWS_LAMBDA_LOG_STREAM_NAME": "2026/11/26/[$LATEST]fixed"})
     answers = {}
     for name, fn in fns.items():
         result = fn.invoke({"w3c": True}, request_id="req-ctx-1", **headers)
@@ -325,7 +326,7 @@ def test_handler_exceptions_match_the_reference(serve, kind):
     # The error type header is always valid for the platform (deliberate difference).
     assert results["fastrt"].headers["lambda-runtime-function-error-type"].startswith("Function.")
     # And the loop goes on.
-    assert fns["fastrt"].invoke('"zero"'.encode()).kind == "error"
+    assert fns["fastrt"].invoke("zero").kind == "error"
 
 
 def test_error_log_line_matches_the_reference(serve):

@@ -1,0 +1,135 @@
+"""Samples -> the bench's JSON document: medians, percentiles, per-invocation CPU, the issue-2 targets.
+
+Schema (every number may be null when its row or cell failed; see ``error`` fields):
+
+    {"machine": {...}, "command": str, "profile": {...}, "emulator_capacity_per_s": float,
+     "rows": {"<row>": {
+         "cold_start_first_next_ms": {"median", "min", "max"},
+         "cold_start_first_response_ms": {"median", "min", "max"},
+         "latency_us": {"small"|"1MiB"|"5.5MiB": {"p50", "p99", "error"}},
+         "cpu_us_per_invocation": {"small", "1MiB", "5.5MiB"},
+         "throughput_per_s": float,
+         "peak_rss_mib": {"median", "min", "max"},      # VmHWM after the first event, per cold start
+         "peak_rss_after_warm_mib": float,             # VmHWM after all warm sizes (5.5 MiB events)
+         "cold_starts": int, "invocations": int,        # how many were run and checked
+         "error": null | str}},
+     "targets": {"<target>": {"metric", "fastrt", "baseline_row", "baseline", "ratio", "limit", "met",
+                              "awslambdaric", "awslambdaric_over_fastrt"}},
+     "layer": {"zip", "zip_bytes", "unzipped_bytes"} | null}
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+from bench.events import SIZES
+from bench.schedule import RowSamples, RunSamples
+
+
+def _spread(values: list[float]) -> dict | None:
+    if not values:
+        return None
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def _percentile(sorted_values: list[float], fraction: float) -> float:
+    # Nearest rank: an observed value, never an interpolation between two.
+    return sorted_values[max(0, math.ceil(fraction * len(sorted_values)) - 1)]
+
+
+def _latency(row: RowSamples, size: str) -> dict:
+    error = row.size_errors.get(size)
+    samples = sorted(s * 1e6 for block in row.blocks[size] for s in block.latencies_s)
+    if error is not None or not samples:
+        return {"p50": None, "p99": None, "error": error or row.error or "not measured"}
+    return {"p50": _percentile(samples, 0.50), "p99": _percentile(samples, 0.99), "error": None}
+
+
+def _cpu_per_invocation_us(row: RowSamples, size: str) -> float | None:
+    # The median over blocks: one noisy block (a neighbour's burst) cannot move it.
+    per_block = [block.cpu_s / block.count * 1e6 for block in row.blocks[size] if block.count]
+    if size in row.size_errors or not per_block:
+        return None
+    return statistics.median(per_block)
+
+
+def summarise_row(row: RowSamples) -> dict:
+    cold_ok = row.error is None
+    return {
+        "cold_start_first_next_ms": _spread([c.first_next_s * 1e3 for c in row.cold]) if cold_ok else None,
+        "cold_start_first_response_ms": _spread([c.first_response_s * 1e3 for c in row.cold]) if cold_ok else None,
+        "latency_us": {size: _latency(row, size) for size in SIZES},
+        "cpu_us_per_invocation": {size: _cpu_per_invocation_us(row, size) if cold_ok else None for size in SIZES},
+        "throughput_per_s": statistics.median(row.throughput) if cold_ok and row.throughput else None,
+        "peak_rss_mib": _spread([c.peak_rss_mib for c in row.cold]) if cold_ok else None,
+        "peak_rss_after_warm_mib": row.warm_peak_rss_mib if cold_ok else None,
+        "cold_starts": len(row.cold),
+        "invocations": row.invocations + len(row.cold),
+        "error": row.error,
+    }
+
+
+# Issue 2's targets: (name, what is compared, the floor row it is compared with, the limit or None).
+TARGETS = [
+    ("cold_start", "cold start, launch -> first response, median ms", "floor", 1.2),
+    ("warm_cpu_small", "runtime CPU per invocation, small event, us", "floor-orjson", 1.15),
+    ("warm_cpu_1MiB", "runtime CPU per invocation, 1 MiB event, us", "floor-orjson", 1.10),
+    ("warm_cpu_5.5MiB", "runtime CPU per invocation, 5.5 MiB event, us", "floor-orjson", None),
+    ("latency_p50_small", "warm latency p50, small event, us", "floor-orjson", None),
+]
+
+
+def _target_value(rows: dict, name: str, target: str) -> float | None:
+    row = rows.get(name)
+    if row is None or row["error"]:
+        return None
+    if target == "cold_start":
+        return row["cold_start_first_response_ms"]["median"]
+    if target.startswith("warm_cpu_"):
+        return row["cpu_us_per_invocation"][target[len("warm_cpu_") :]]
+    return row["latency_us"]["small"]["p50"]
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if numerator is None or not denominator:
+        return None
+    return numerator / denominator
+
+
+def targets(rows: dict) -> dict:
+    """fastrt against its floor (with issue 2's limit) and against awslambdaric, per target."""
+    out = {}
+    for target, metric, baseline_row, limit in TARGETS:
+        fastrt = _target_value(rows, "fastrt", target)
+        baseline = _target_value(rows, baseline_row, target)
+        awslambdaric = _target_value(rows, "awslambdaric", target)
+        ratio = _ratio(fastrt, baseline)
+        out[target] = {
+            "metric": metric,
+            "fastrt": fastrt,
+            "baseline_row": baseline_row,
+            "baseline": baseline,
+            "ratio": ratio,
+            "limit": limit,
+            "met": None if ratio is None or limit is None else ratio <= limit,
+            "awslambdaric": awslambdaric,
+            "awslambdaric_over_fastrt": _ratio(awslambdaric, fastrt),
+        }
+    return out
+
+
+def document(samples: RunSamples, machine: dict, command: str, profile: dict) -> dict:
+    rows = {name: summarise_row(row) for name, row in samples.rows.items()}
+    layer = samples.layer
+    return {
+        "machine": machine,
+        "command": command,
+        "profile": profile,
+        "emulator_capacity_per_s": samples.emulator_capacity_per_s,
+        "rows": rows,
+        "targets": targets(rows),
+        "layer": None
+        if layer is None
+        else {"zip": layer.zip_path, "zip_bytes": layer.zip_bytes, "unzipped_bytes": layer.unzipped_bytes},
+    }

@@ -1,0 +1,42 @@
+"""The bench's own parts: event sizes, the echo check, and process-tree CPU/RSS readings."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from bench import procstats
+from bench.events import SIZES, EchoChecker, make_events
+
+
+def test_events_have_their_exact_sizes():
+    events = make_events()
+    assert list(events) == list(SIZES)
+    assert len(events["small"]) < 200
+    assert len(events["1MiB"]) == 1024 * 1024
+    assert len(events["5.5MiB"]) == int(5.5 * 1024 * 1024)
+
+
+def test_echo_check_accepts_other_spacing_and_refuses_changes():
+    events = make_events()
+    checker = EchoChecker(events)
+    compact = json.dumps(json.loads(events["small"]), separators=(",", ":")).encode()
+    assert checker.problem("small", events["small"]) is None
+    assert checker.problem("small", compact) is None
+    assert "differs" in checker.problem("small", compact.replace(b"value1", b"value9"))
+    assert "not JSON" in checker.problem("1MiB", events["1MiB"][:-1])
+
+
+def test_tree_cpu_counts_live_and_reaped_children():
+    # A shell that burns CPU in a child it has already reaped, then waits: both must count.
+    code = "import subprocess, sys, time; subprocess.run([sys.executable, '-c', 'sum(range(3_000_000))']); print('ok', flush=True); time.sleep(30)"
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout.readline().strip() == "ok"
+        assert procstats.process_tree(parent.pid)[0] == parent.pid
+        assert procstats.tree_cpu_seconds(parent.pid) > 0.05
+        assert procstats.tree_peak_rss_mib(parent.pid) > 1
+    finally:
+        parent.kill()
+        parent.wait()

@@ -1,0 +1,4 @@
+"""Fixtures of the feature tests; the helpers live in feature_harness (a unique module name,
+so that other test directories' conftest modules cannot shadow them)."""
+
+from feature_harness import emulator, function  # noqa: F401  (pytest fixtures)

