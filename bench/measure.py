@@ -89,6 +89,8 @@ class RuntimeProcess:
                 launch.argv, cwd=launch.cwd, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                 start_new_session=True,
             )
+        except OSError as exc:
+            raise RuntimeFailed("cannot launch %s: %s" % (launch.argv[0], exc)) from None
         finally:
             log.close()
         return started
@@ -149,6 +151,12 @@ class RuntimeProcess:
         return procstats.tree_cpu_seconds(self.pid)
 
     def peak_rss_mib(self) -> float:
+        """Peak RSS of the tree, read once the runtime waits on ``/next`` again, so that every
+        process it keeps around then (seed-bash's curl) is alive and counted."""
+        try:
+            self._emulator.wait_for_next(timeout=10.0)
+        except TimeoutError:
+            pass  # a runtime that never asks again is measured as it is
         return procstats.tree_peak_rss_mib(self.pid)
 
     def alive(self) -> bool:

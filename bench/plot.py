@@ -50,6 +50,10 @@ def draw(doc: dict, path: str) -> None:
         all_values += values
         positions = [i + (index - (len(SIZES) - 1) / 2) * width for i in range(len(names))]
         cpu_axis.bar(positions, values, width, label=size)
+        for position, value in zip(positions, values):
+            if not value:
+                cpu_axis.annotate("fails", (position, 0), xycoords=("data", "axes fraction"), xytext=(0, 3),
+                                  textcoords="offset points", ha="center", rotation=90, fontsize=7)
     cpu_axis.set_xticks(range(len(names)), names)
     cpu_axis.set_title("Runtime CPU per invocation (µs; missing bar: fails)")
     cpu_axis.legend()

@@ -157,19 +157,16 @@ class _Run:
         finally:
             process.stop()
 
-    def _guarded(self, name: str, size: str | None, step) -> None:
+    def _guarded(self, name: str, size: str, step) -> None:
         # A dead runtime fails the size; a wrong answer fails the whole row.
         row = self.rows[name]
         try:
             step()
         except WrongAnswer as exc:
-            row.error = "%s%s" % (size + ": " if size else "", exc)
+            row.error = "%s: %s" % (size, exc)
             self._stop_session(name)
         except RuntimeFailed as exc:
-            if size is None:
-                row.error = str(exc)
-            else:
-                row.size_errors[size] = str(exc)
+            row.size_errors[size] = str(exc)
             self._stop_session(name)
 
     def _stop_session(self, name: str) -> None:

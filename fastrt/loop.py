@@ -126,7 +126,7 @@ class Runtime:
         request_id = invocation.request_id
         config = self.config
         info = errors.describe(exc)
-        logs.log_error(info, request_id)
+        _log_error(info, request_id)
         body = errors.error_body(info, request_id, config.ensure_ascii)
         cause = errors.xray_cause(info, _cwd())
         error_type = errors.header_error_type(info.error_type)
@@ -157,7 +157,7 @@ def report_init_error(config, transport, exc: BaseException, path: str | None = 
     """An init failure: warning line, error log, ``POST /init/error`` — the caller exits."""
     info = errors.describe(exc)
     logs.log_init_warning()
-    logs.log_error(info, None)
+    _log_error(info, None)
     body = errors.error_body(info, "", config.ensure_ascii)
     error_type = errors.header_error_type(info.error_type)
     try:
@@ -190,7 +190,23 @@ def runtime_log(message: str) -> None:
         sys.stdout.flush()
     except Exception:
         # The handler closed or replaced stdout; the runtime must still go on.
-        os.write(1, ("LAMBDA_RUNTIME %s\n" % message).encode("utf-8", "replace"))
+        _write_fd1("LAMBDA_RUNTIME %s\n" % message)
+
+
+def _log_error(info, request_id) -> None:
+    """The reference's error log line; a handler that closed or replaced sys.stdout (or fd 1)
+    costs the line, never the ``/error`` post that follows (reliability: hostile handlers)."""
+    try:
+        logs.log_error(info, request_id)
+    except Exception:
+        _write_fd1("[ERROR] %s: %s\n" % (info.error_type, info.message))
+
+
+def _write_fd1(text: str) -> None:
+    try:
+        os.write(1, text.encode("utf-8", "replace"))
+    except OSError:
+        pass  # fd 1 itself is gone: nothing left to write to
 
 
 def _cwd() -> str:

@@ -33,6 +33,8 @@ JSON_CONTENT_TYPE = "application/json"
 BINARY_CONTENT_TYPE = "application/unknown"
 
 _INFINITY = float("inf")
+# orjson refuses documents nested deeper than this; the walk stops there too.
+_ORJSON_MAX_DEPTH = 254
 _WHITESPACE = " \t\n\r"
 # Name of the codec error handler that writes what an encoding cannot hold as JSON \u escapes.
 _ESCAPE_ERRORS = "fastrt.json-escape"
@@ -116,6 +118,8 @@ class _SimplejsonGrammar:
         import re  # the error path only
 
         self.text = text
+        # Compiled, this recursion has no interpreter guard: bound it as the interpreter would.
+        self.depth_left = sys.getrecursionlimit()
         self.whitespace = re.compile(r"[ \t\n\r]*").match
         self.chunk = re.compile(r'(.*?)(["\\\x00-\x1f])', re.DOTALL).match
         self.number = re.compile(r"(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?").match
@@ -139,10 +143,13 @@ class _SimplejsonGrammar:
         char = text[pos]
         if char == '"':
             return self.string(pos + 1)
-        if char == "{":
-            return self.object(pos + 1)
-        if char == "[":
-            return self.array(pos + 1)
+        if char == "{" or char == "[":
+            self.depth_left -= 1
+            if self.depth_left < 0:
+                raise RecursionError("maximum recursion depth exceeded")
+            end = self.object(pos + 1) if char == "{" else self.array(pos + 1)
+            self.depth_left += 1
+            return end
         for literal in ("null", "true", "false"):
             if text.startswith(literal, pos):
                 return pos + len(literal)
@@ -325,6 +332,7 @@ class ReferenceEncoder:
         key = id(origin)
         if key in markers:
             raise ValueError("Circular reference detected")
+        _check_depth(markers)
         markers[key] = origin
         encode(value, write, markers)
         del markers[key]
@@ -336,6 +344,7 @@ class ReferenceEncoder:
         key_id = id(mapping)
         if key_id in markers:
             raise ValueError("Circular reference detected")
+        _check_depth(markers)
         markers[key_id] = mapping
         quote = self.quote
         separator = "{"
@@ -357,6 +366,7 @@ class ReferenceEncoder:
         key_id = id(sequence)
         if key_id in markers:
             raise ValueError("Circular reference detected")
+        _check_depth(markers)
         markers[key_id] = sequence
         separator = "["
         for item in sequence:
@@ -376,6 +386,19 @@ class ReferenceEncoder:
             if converted is not None:
                 return converted
         raise TypeError("Object of type %s is not JSON serializable" % (value.__class__.__name__,))
+
+
+_DEPTH_EXCEEDED = "maximum recursion depth exceeded while encoding a JSON object"
+
+
+def _check_depth(markers: dict) -> None:
+    """One marker per open container: refuse nesting deeper than the interpreter would allow.
+
+    (Compiled, the encoder's recursion has no interpreter guard; the wording is that of the
+    reference's C encoder.)
+    """
+    if len(markers) >= sys.getrecursionlimit():
+        raise RecursionError(_DEPTH_EXCEEDED)
 
 
 class _Raw:
@@ -484,7 +507,7 @@ def _ascii_json(body: bytes) -> bytes:
     return body.decode("utf-8").encode("ascii", _ESCAPE_ERRORS)
 
 
-def _plain(value, leaves) -> bool:
+def _plain(value, leaves, depth: int = 0) -> bool:
     """True when orjson writes ``value`` as the reference does (up to spacing and float text).
 
     That is: only exact dict/list/tuple containers, exact str/int/bool/None, finite floats
@@ -492,6 +515,8 @@ def _plain(value, leaves) -> bool:
     (big integers, surrogates, non-str keys, depth) by raising, which sends the value to
     the reference path too.
     """
+    if depth > _ORJSON_MAX_DEPTH:
+        return False
     kind = type(value)
     if kind is dict:
         items = value.values()
@@ -508,7 +533,7 @@ def _plain(value, leaves) -> bool:
         if kind is float:
             if item - item != 0.0:  # NaN or an infinity: orjson would write null
                 return False
-        elif not _plain(item, leaves):
+        elif not _plain(item, leaves, depth + 1):
             return False
     return True
 
@@ -599,6 +624,9 @@ class Marshaller:
                 pass  # orjson refused it: the reference path decides what the value becomes
         try:
             text = self.reference.encode(result)
+        except RecursionError:
+            # Interpreted, this encoder spends two frames per level: word it as the reference does.
+            raise errors.marshal_failed(_DEPTH_EXCEEDED) from None
         except Exception as exc:
             raise errors.marshal_failed(exc) from None
         return _utf8(text), JSON_CONTENT_TYPE

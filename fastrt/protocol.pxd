@@ -12,6 +12,10 @@ cdef class Invocation:
     cdef public object content_type
     cdef public object body
 
+cdef class Renderer:
+    cdef bytes _common
+    cdef public bytes next_request
+
 cdef class Head:
     cdef public int status
     cdef public dict headers
@@ -27,7 +31,7 @@ cdef class ChunkedDecoder:
     cdef Py_ssize_t _remaining
     cdef int _state
 
-@cython.locals(lines=list, i=Py_ssize_t, colon=Py_ssize_t, headers=dict)
+@cython.locals(lines=list, i=Py_ssize_t, headers=dict)
 cpdef Head parse_head(bytes head)
 
 cpdef Invocation invocation_from(Head head, object body)

@@ -93,98 +93,79 @@ class Head:
 # --- rendering requests -------------------------------------------------------------------
 
 
-def next_request(host: str, user_agent: str) -> bytes:
-    """``GET /next``; the same bytes for every event, so the transport renders it once."""
-    return (
-        "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n\r\n"
-        % (NEXT_PATH, host, user_agent)
-    ).encode("latin-1")
+class Renderer:
+    """Renders every request of one runtime; the fixed header block is encoded once."""
 
+    def __init__(self, host: str, user_agent: str) -> None:
+        # Host, User-Agent and Accept never change, so each request is one %-format of bytes.
+        self._common = ("Host: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n" % (host, user_agent)).encode("latin-1")
+        self.next_request = b"GET " + NEXT_PATH.encode() + b" HTTP/1.1\r\n" + self._common + b"\r\n"
 
-def response_head(
-    host: str,
-    user_agent: str,
-    request_id: str,
-    content_type: str,
-    length: int,
-    invocation_id: str | None,
-) -> bytes:
-    """Head of ``POST /{id}/response`` for a buffered body of ``length`` bytes."""
-    extra = "" if invocation_id is None else "Lambda-Runtime-Invocation-Id: %s\r\n" % invocation_id
-    return (
-        "POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n"
-        "Accept: */*\r\nContent-Type: %s\r\n%sContent-Length: %d\r\n\r\n"
-        % (_path_segment(request_id), host, user_agent, content_type, extra, length)
-    ).encode("latin-1")
-
-
-def error_head(
-    host: str,
-    user_agent: str,
-    request_id: str,
-    length: int,
-    error_type: str,
-    xray_cause: str,
-    invocation_id: str | None,
-) -> bytes:
-    """Head of ``POST /{id}/error``; the X-Ray cause is omitted when empty, as curl drops it."""
-    extra = "" if invocation_id is None else "Lambda-Runtime-Invocation-Id: %s\r\n" % invocation_id
-    if xray_cause:
-        extra += "Lambda-Runtime-Function-XRay-Error-Cause: %s\r\n" % xray_cause
-    return (
-        "POST /2018-06-01/runtime/invocation/%s/error HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n"
-        "Accept: */*\r\nContent-Type: application/json\r\n%s: %s\r\n%sContent-Length: %d\r\n\r\n"
-        % (
-            _path_segment(request_id),
-            host,
-            user_agent,
-            ERROR_TYPE_HEADER,
-            error_type,
-            extra,
+    def response_head(self, request_id: str, content_type: str, length: int, invocation_id: str | None) -> bytes:
+        """Head of ``POST /{id}/response`` for a buffered body of ``length`` bytes."""
+        return b"POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\n%sContent-Type: %s\r\n%sContent-Length: %d\r\n\r\n" % (
+            _path_segment(request_id).encode(),
+            self._common,
+            content_type.encode("latin-1"),
+            _invocation_id_line(invocation_id),
             length,
         )
-    ).encode("latin-1")
 
-
-def init_error_head(host: str, user_agent: str, length: int, error_type: str, path: str = INIT_ERROR_PATH) -> bytes:
-    """Head of ``POST /init/error`` (or ``/restore/error`` with ``path``)."""
-    return (
-        "POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n"
-        "Content-Type: application/json\r\n%s: %s\r\nContent-Length: %d\r\n\r\n"
-        % (path, host, user_agent, ERROR_TYPE_HEADER, error_type, length)
-    ).encode("latin-1")
-
-
-def get_request(host: str, user_agent: str, path: str) -> bytes:
-    """A plain ``GET`` (``/restore/next``)."""
-    return ("GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n\r\n" % (path, host, user_agent)).encode(
-        "latin-1"
-    )
-
-
-def streaming_head(
-    host: str,
-    user_agent: str,
-    request_id: str,
-    content_type: str,
-    invocation_id: str | None,
-) -> bytes:
-    """Head of a streamed ``POST /{id}/response``: chunked, with the error trailers announced."""
-    extra = "" if invocation_id is None else "Lambda-Runtime-Invocation-Id: %s\r\n" % invocation_id
-    return (
-        "POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n"
-        "Accept: */*\r\nContent-Type: %s\r\nLambda-Runtime-Function-Response-Mode: streaming\r\n"
-        "Transfer-Encoding: chunked\r\nTrailer: %s, %s\r\n%s\r\n"
-        % (
-            _path_segment(request_id),
-            host,
-            user_agent,
-            content_type,
-            ERROR_TYPE_HEADER,
-            ERROR_BODY_TRAILER,
-            extra,
+    def error_head(
+        self,
+        request_id: str,
+        length: int,
+        error_type: str,
+        xray_cause: str,
+        invocation_id: str | None,
+    ) -> bytes:
+        """Head of ``POST /{id}/error``; the X-Ray cause is omitted when empty, as curl drops it."""
+        cause = b"Lambda-Runtime-Function-XRay-Error-Cause: %s\r\n" % xray_cause.encode("latin-1") if xray_cause else b""
+        return (
+            b"POST /2018-06-01/runtime/invocation/%s/error HTTP/1.1\r\n%sContent-Type: application/json\r\n"
+            b"Lambda-Runtime-Function-Error-Type: %s\r\n%s%sContent-Length: %d\r\n\r\n"
+            % (
+                _path_segment(request_id).encode(),
+                self._common,
+                error_type.encode("latin-1"),
+                _invocation_id_line(invocation_id),
+                cause,
+                length,
+            )
         )
-    ).encode("latin-1")
+
+    def init_error_head(self, length: int, error_type: str, path: str = INIT_ERROR_PATH) -> bytes:
+        """Head of ``POST /init/error`` (or ``/restore/error`` with ``path``)."""
+        return (
+            b"POST %s HTTP/1.1\r\n%sContent-Type: application/json\r\n"
+            b"Lambda-Runtime-Function-Error-Type: %s\r\nContent-Length: %d\r\n\r\n"
+            % (path.encode(), self._common, error_type.encode("latin-1"), length)
+        )
+
+    def get_request(self, path: str) -> bytes:
+        """A plain ``GET`` (``/restore/next``)."""
+        return b"GET %s HTTP/1.1\r\n%s\r\n" % (path.encode(), self._common)
+
+    def streaming_head(self, request_id: str, content_type: str, invocation_id: str | None) -> bytes:
+        """Head of a streamed ``POST /{id}/response``: chunked, with the error trailers announced."""
+        return (
+            b"POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\n%sContent-Type: %s\r\n"
+            b"Lambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\n"
+            b"Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n%s\r\n"
+            % (
+                _path_segment(request_id).encode(),
+                self._common,
+                content_type.encode("latin-1"),
+                _invocation_id_line(invocation_id),
+            )
+        )
+
+
+def _invocation_id_line(invocation_id: str | None) -> bytes:
+    # Echoed back so the platform can refuse an answer meant for another invocation.
+    if invocation_id is None:
+        return b""
+    return b"Lambda-Runtime-Invocation-Id: %s\r\n" % invocation_id.encode("latin-1")
 
 
 def chunk(data: bytes) -> bytes:
@@ -204,7 +185,12 @@ def last_chunk(trailers: list | None = None) -> bytes:
 
 def _path_segment(value: str) -> str:
     # Request ids are UUIDs; anything that could break out of the path is refused rather
-    # than sent, so a hostile header cannot forge a request line.
+    # than sent, so a hostile header cannot forge a request line. The common case is
+    # decided by two C-level calls; only unusual ids are checked character by character.
+    if value.isascii() and value.replace("-", "").isalnum():
+        return value
+    if not value:
+        raise ProtocolError("empty request id")
     for ch in value:
         if ch in "/?#% \r\n\t" or ord(ch) < 0x21 or ord(ch) > 0x7E:
             raise ProtocolError("request id %r is not a valid path segment" % value)
@@ -233,18 +219,17 @@ def parse_head(head: bytes) -> Head:
         raise ProtocolError("malformed status line: %r" % status_line[:80])
     status = int(code)
     headers = {}
+    setdefault = headers.setdefault
     for i in range(1, len(lines)):
-        line = lines[i]
-        colon = line.find(":")
-        if colon <= 0:
-            raise ProtocolError("malformed header line: %r" % line[:80])
-        name = line[:colon].strip().lower()
-        value = line[colon + 1 :].strip()
-        if name in headers:
-            if name == H_CONTENT_LENGTH and headers[name] != value:
-                raise ProtocolError("conflicting Content-Length headers")
-            continue
-        headers[name] = value
+        name, colon, value = lines[i].partition(":")
+        name = name.strip()
+        if not colon or not name:
+            raise ProtocolError("malformed header line: %r" % lines[i][:80])
+        value = value.strip()
+        name = name.lower()
+        # First occurrence wins; a repeated name is only checked for conflicting framing.
+        if setdefault(name, value) is not value and name == H_CONTENT_LENGTH and headers[name] != value:
+            raise ProtocolError("conflicting Content-Length headers")
     chunked = False
     te = headers.get(H_TRANSFER_ENCODING)
     if te is not None:

@@ -8,8 +8,8 @@ a background thread (an extension must call it for the Init phase to complete; w
 events subscribed it never answers). ``FASTRT_SHUTDOWN_EXTENSION=0`` skips the extension
 when another one is registered anyway.
 
-The SIGTERM handler runs the hooks, most recent first (like ``atexit``), then ends the
-process with exit code 0. It runs while the runtime waits on ``/next`` too: the socket
+The SIGTERM handler runs the hooks, most recent first (like ``atexit``), then the ``atexit``
+callbacks, and ends the process with exit code 0. It runs while the runtime waits on ``/next`` too: the socket
 transport blocks in ``recv()`` on the main thread, which Python interrupts to run signal
 handlers (PEP 475). Hooks must finish within Lambda's budget (about 500 ms with an internal
 extension); a hook that fails is logged and the next one still runs.
@@ -75,11 +75,37 @@ def _install_handler() -> None:
 
 def _on_sigterm(signum, frame) -> None:
     run_hooks()
+    code = 0
     previous = _previous_handler
     if callable(previous):
         # A handler the function installed before its first on_shutdown() still runs.
-        previous(signum, frame)
-    raise SystemExit(0)
+        try:
+            previous(signum, frame)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+    _exit(code)
+
+
+def _exit(code: int) -> None:
+    """End the process now, as an ordinary exit would but without unwinding the main thread.
+
+    Raising SystemExit from a signal handler would unwind whatever the main thread was
+    doing, which may be the middle of a C extension's import: not safe. So the ``atexit``
+    callbacks run here, the standard streams are flushed, and the process ends.
+    """
+    import atexit
+    import sys
+
+    try:
+        atexit._run_exitfuncs()
+    except Exception:
+        pass
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    os._exit(code)
 
 
 def _log_failure(hook) -> None:

@@ -24,8 +24,8 @@ BEFORE_SNAPSHOT_EXIT_CODE = 64
 AFTER_RESTORE_EXIT_CODE = 65
 
 
-class RestoreNextFailed(Exception):
-    """``/restore/next`` did not answer 200 (the message mirrors awslambdaric's)."""
+class LambdaRuntimeClientError(Exception):
+    """``/restore/next`` did not answer 200 (class name and message as in awslambdaric)."""
 
 
 def restore(config, transport) -> None:
@@ -60,7 +60,7 @@ def _hooks() -> tuple:
 def _restore_next(transport) -> None:
     status, body = transport.get(protocol.RESTORE_NEXT_PATH)
     if status != 200:
-        raise RestoreNextFailed(
+        raise LambdaRuntimeClientError(
             "Request to Lambda Runtime '%s' endpoint failed. Reason: '%d'. Response body: '%r'"
             % (protocol.RESTORE_NEXT_PATH, status, body)
         )

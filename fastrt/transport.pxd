@@ -1,6 +1,6 @@
 # Cython declarations for transport.py (the .py stays plain Python; see setup.py).
 
-from fastrt.protocol cimport Head, Invocation
+from fastrt.protocol cimport Head, Invocation, Renderer
 
 cdef class SocketTransport:
     cdef public object address
@@ -8,6 +8,7 @@ cdef class SocketTransport:
     cdef public object host
     cdef public object port
     cdef public int connections
+    cdef Renderer _render
     cdef bytes _next_request
     cdef public object _sock
     cdef public bytes _rest

@@ -68,7 +68,8 @@ class SocketTransport:
         self.user_agent = user_agent
         self.host, self.port = split_address(address)
         self.connections = 0  # how many TCP connections were opened (tests, --version)
-        self._next_request = protocol.next_request(address, user_agent)
+        self._render = protocol.Renderer(address, user_agent)
+        self._next_request = self._render.next_request
         self._sock = None
         self._rest = b""
         self._answered = False
@@ -99,7 +100,7 @@ class SocketTransport:
         raise last
 
     def post_response(self, request_id: str, body: bytes, content_type: str, invocation_id: str | None) -> tuple:
-        head = protocol.response_head(self.address, self.user_agent, request_id, content_type, len(body), invocation_id)
+        head = self._render.response_head(request_id, content_type, len(body), invocation_id)
         return self._post(head, body)
 
     def post_error(
@@ -110,22 +111,20 @@ class SocketTransport:
         xray_cause: str,
         invocation_id: str | None,
     ) -> tuple:
-        head = protocol.error_head(
-            self.address, self.user_agent, request_id, len(body), error_type, xray_cause, invocation_id
-        )
+        head = self._render.error_head(request_id, len(body), error_type, xray_cause, invocation_id)
         return self._post(head, body)
 
     def post_init_error(self, body: bytes, error_type: str, path: str = protocol.INIT_ERROR_PATH) -> tuple:
-        head = protocol.init_error_head(self.address, self.user_agent, len(body), error_type, path)
+        head = self._render.init_error_head(len(body), error_type, path)
         return self._post(head, body)
 
     def get(self, path: str) -> tuple:
         """A plain GET (``/restore/next``); returns ``(status, body)``."""
-        return self._post(protocol.get_request(self.address, self.user_agent, path), None)
+        return self._post(self._render.get_request(path), None)
 
     def open_stream(self, request_id: str, content_type: str, invocation_id: str | None):
         """Start a streamed response; returns a :class:`Stream` to write chunks to."""
-        head = protocol.streaming_head(self.address, self.user_agent, request_id, content_type, invocation_id)
+        head = self._render.streaming_head(request_id, content_type, invocation_id)
         self._send(head, None)
         return Stream(self)
 

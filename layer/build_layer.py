@@ -273,23 +273,25 @@ def _find_wheel(cache: str, name: str, version: str, tag: str, arch: str) -> str
 
 
 def stage_interpreter(prefix: str, python_version: str, layer: str) -> None:
-    """Copy a trimmed CPython from ``prefix`` (AWS's image: /var/lang) into fastrt-python/."""
+    """Copy a trimmed CPython from ``prefix`` (AWS's image: /var/lang) into fastrt-python/.
+
+    The executable, the libpython it links to (if shared) and the standard library without its
+    test suite, IDLE/Tk, ensurepip, the static library and site-packages (the image's boto3).
+    """
     target = os.path.join(layer, "fastrt-python")
-    version = python_version
-    _copy(os.path.realpath(os.path.join(prefix, "bin", "python" + version)), os.path.join(target, "bin", "python3"))
-    libdir = os.path.join(prefix, "lib")
-    for name in sorted(os.listdir(libdir)):
-        if name.startswith("libpython") and ".so" in name:
-            _copy(os.path.realpath(os.path.join(libdir, name)), os.path.join(target, "lib", name))
-    stdlib = os.path.join(libdir, "python" + version)
+    executable = os.path.realpath(os.path.join(prefix, "bin", "python" + python_version))
+    _copy(executable, os.path.join(target, "bin", "python3"))
+    for needed in re.findall(r"\(NEEDED\)\s+Shared library: \[(libpython[^\]]+)\]",
+                             _run(["readelf", "--dynamic", "--wide", executable], capture=True)):
+        _copy(os.path.realpath(os.path.join(prefix, "lib", needed)), os.path.join(target, "lib", needed))
+    stdlib = os.path.join("lib", "python" + python_version)
     skip = shutil.ignore_patterns(
-        "__pycache__", "config-*", "*.pyi", "_test*", "_ctypes_test*", "xxlimited*", "_xxtestfuzz*",
-        *[name for name in STDLIB_LEFT_OUT if name not in ("site-packages",)],
-        "test", "tests", "idle_test",
+        "__pycache__", "config-*", "_test*", "_ctypes_test*", "xxlimited*", "_xxtestfuzz*",
+        *STDLIB_LEFT_OUT, *FORBIDDEN_DIRS, *("*" + suffix for suffix in FORBIDDEN_SUFFIXES),
     )
-    shutil.copytree(stdlib, os.path.join(target, "lib", "python" + version), ignore=skip, symlinks=False)
-    # An empty site-packages keeps site.py's layout; the managed image's boto3 does not come along.
-    os.makedirs(os.path.join(target, "lib", "python" + version, "site-packages"), exist_ok=True)
+    shutil.copytree(os.path.join(prefix, stdlib), os.path.join(target, stdlib), ignore=skip)
+    # An empty site-packages keeps site.py's layout; the image's own packages do not come along.
+    os.makedirs(os.path.join(target, stdlib, "site-packages"))
 
 
 def precompile(tree: str, opt_path: str) -> None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import time
 
-MAX_HEAD = 64 * 1024  # larger heads are refused with 431, like most servers
+# The Runtime API is a Go net/http server: its default MaxHeaderBytes (1 MiB, plus the 4 KiB
+# slack Go adds) bounds a head, which is why awslambdaric drops X-Ray causes of 1 MiB or more.
+MAX_HEAD = (1 << 20) + 4096
 
 _REASONS = {
     100: "Continue",

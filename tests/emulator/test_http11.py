@@ -2,6 +2,7 @@
 
 import pytest
 
+from fastrt.emulator import http11
 from fastrt.emulator.http11 import HttpError, RequestParser, render_answer, render_chunked
 
 POST = (
@@ -63,7 +64,7 @@ def test_partial_marks_a_body_still_uploading_and_expect_continue():
         (b"GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400),
         (b"GET / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 400),
         (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
-        (b"GET / HTTP/1.1\r\nX: " + b"a" * 70000, 431),
+        (b"GET / HTTP/1.1\r\nX: " + b"a" * (http11.MAX_HEAD + 1), 431),
     ],
 )
 def test_malformed_requests_raise_with_a_status(data, status):

@@ -154,3 +154,22 @@ def test_version_through_the_layer_reports_the_compiled_core(layer_root, base_py
     )
     assert done.returncode == 0, done.stdout
     assert "compiled (Cython) core" in done.stdout
+
+
+def test_bootstrap_prefers_the_bundled_interpreter(layer_root, tmp_path):
+    # A copy of the layer with a stand-in for the interpreter --bundle-python adds: it is chosen
+    # over FASTRT_PYTHON and PATH, and its lib dir goes first on LD_LIBRARY_PATH.
+    layer = tmp_path / "opt"
+    shutil.copytree(layer_root, layer, symlinks=True)
+    fake = layer / "fastrt-python" / "bin" / "python3"
+    fake.parent.mkdir(parents=True)
+    fake.write_text('#!/bin/sh\necho "bundled $* LD_LIBRARY_PATH=$LD_LIBRARY_PATH"\n')
+    fake.chmod(0o755)
+    done = subprocess.run(
+        [str(layer / "bootstrap"), "app.handler"],
+        env={"PATH": os.environ["PATH"], "FASTRT_PYTHON": "python3", "LD_LIBRARY_PATH": "/var/task/lib"},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=30,
+    )
+    assert done.returncode == 0, done.stdout
+    assert done.stdout.strip() == "bundled %s app.handler LD_LIBRARY_PATH=%s:/var/task/lib" % (
+        layer / "fastrt-launch.py", layer / "fastrt-python" / "lib")

@@ -301,3 +301,16 @@ def test_nan_never_becomes_null():
     for value in ([float("nan")], {"a": [1, {"b": -math.inf}]}, (math.inf,), Point(math.nan, 1)):
         body, _ = marshaller.encode(value)
         assert b"null" not in body
+
+
+@pytest.mark.parametrize("depth", [100, 400, 5000])
+def test_deep_nesting_is_encoded_or_refused_like_the_reference(marshaller_factory, depth):
+    nested: list = []
+    for _ in range(depth):
+        nested = [nested]
+    theirs = outcome(reference_marshaller(True).marshal_response, nested)
+    ours = outcome(marshaller_factory(True).encode, nested)
+    if theirs[0] == "error":
+        assert ours == theirs
+    else:
+        assert ours[1][0] == theirs[1][0].encode()

@@ -8,6 +8,7 @@ from fastrt.protocol import ChunkedDecoder, ProtocolError, parse_head
 
 HOST = "127.0.0.1:9001"
 UA = "aws-lambda-python/3.11.7-fastrt-0.1.0"
+RENDER = protocol.Renderer(HOST, UA)
 
 
 def header_lines(raw: bytes) -> list:
@@ -16,7 +17,7 @@ def header_lines(raw: bytes) -> list:
 
 
 def test_next_request_is_a_plain_get():
-    lines = header_lines(protocol.next_request(HOST, UA))
+    lines = header_lines(RENDER.next_request)
     assert lines == [
         "GET /2018-06-01/runtime/invocation/next HTTP/1.1",
         "Host: 127.0.0.1:9001",
@@ -26,7 +27,7 @@ def test_next_request_is_a_plain_get():
 
 
 def test_response_head_carries_length_type_and_invocation_id():
-    raw = protocol.response_head(HOST, UA, "req-1", "application/json", 12, "inv-9")
+    raw = RENDER.response_head("req-1", "application/json", 12, "inv-9")
     assert raw.endswith(b"\r\n\r\n")
     lines = header_lines(raw)
     assert lines[0] == "POST /2018-06-01/runtime/invocation/req-1/response HTTP/1.1"
@@ -37,35 +38,35 @@ def test_response_head_carries_length_type_and_invocation_id():
 
 
 def test_response_head_without_invocation_id_omits_it():
-    lines = header_lines(protocol.response_head(HOST, UA, "r", "application/unknown", 0, None))
+    lines = header_lines(RENDER.response_head("r", "application/unknown", 0, None))
     assert not any(line.lower().startswith("lambda-runtime-invocation-id") for line in lines)
     assert "Content-Type: application/unknown" in lines
 
 
 def test_error_head_sends_type_and_cause_only_when_present():
-    with_cause = header_lines(protocol.error_head(HOST, UA, "r", 5, "Function.ValueError", '{"a":1}', None))
+    with_cause = header_lines(RENDER.error_head("r", 5, "Function.ValueError", '{"a":1}', None))
     assert "Lambda-Runtime-Function-Error-Type: Function.ValueError" in with_cause
     assert 'Lambda-Runtime-Function-XRay-Error-Cause: {"a":1}' in with_cause
-    without = header_lines(protocol.error_head(HOST, UA, "r", 5, "Runtime.Unknown", "", None))
+    without = header_lines(RENDER.error_head("r", 5, "Runtime.Unknown", "", None))
     assert not any("XRay" in line for line in without)
 
 
 def test_init_error_head_path_and_type():
-    lines = header_lines(protocol.init_error_head(HOST, UA, 3, "Runtime.ImportModuleError"))
+    lines = header_lines(RENDER.init_error_head(3, "Runtime.ImportModuleError"))
     assert lines[0] == "POST /2018-06-01/runtime/init/error HTTP/1.1"
     assert "Lambda-Runtime-Function-Error-Type: Runtime.ImportModuleError" in lines
-    restore = header_lines(protocol.init_error_head(HOST, UA, 3, "x", protocol.RESTORE_ERROR_PATH))
+    restore = header_lines(RENDER.init_error_head(3, "x", protocol.RESTORE_ERROR_PATH))
     assert restore[0] == "POST /2018-06-01/runtime/restore/error HTTP/1.1"
 
 
 @pytest.mark.parametrize("bad", ["a/b", "a b", "x\r\nHost: evil", "../next", "id?x", "é"])
 def test_request_ids_that_could_forge_a_request_are_refused(bad):
     with pytest.raises(ProtocolError):
-        protocol.response_head(HOST, UA, bad, "application/json", 0, None)
+        RENDER.response_head(bad, "application/json", 0, None)
 
 
 def test_streaming_head_and_chunks():
-    lines = header_lines(protocol.streaming_head(HOST, UA, "r", "text/plain", None))
+    lines = header_lines(RENDER.streaming_head("r", "text/plain", None))
     assert "Lambda-Runtime-Function-Response-Mode: streaming" in lines
     assert "Transfer-Encoding: chunked" in lines
     assert protocol.chunk(b"hello") == b"5\r\nhello\r\n"
