@@ -25,7 +25,7 @@ def extensions():
     except ImportError:
         print("fastrt: Cython not installed, building the pure-Python package")
         return []
-    return cythonize(
+    extensions = cythonize(
         ["fastrt/%s.py" % name for name in compiled_modules()],
         compiler_directives={
             "language_level": 3,
@@ -35,6 +35,11 @@ def extensions():
         },
         quiet=True,
     )
+    for extension in extensions:
+        # Release builds: no debug info and stripped symbols load faster at every cold start.
+        extension.extra_compile_args += ["-g0"]
+        extension.extra_link_args += ["-s"]
+    return extensions
 
 
 setup(ext_modules=extensions())

@@ -18,7 +18,7 @@ _UTF8_ENVS = frozenset(
     )
 )
 
-# Names logging accepts for a level, after awslambdaric's TRACE -> DEBUG mapping (§1.5).
+# Names logging accepts for a level (contract §1.5).
 _LOG_LEVELS = frozenset(
     ("CRITICAL", "FATAL", "ERROR", "WARN", "WARNING", "INFO", "DEBUG", "NOTSET")
 )
@@ -36,6 +36,7 @@ class Config:
         "json_extended",
         "log_format",
         "log_level",
+        "log_level_given",
         "telemetry_fd",
         "transport",
         "function_name",
@@ -57,9 +58,9 @@ class Config:
         """Read the settings from ``environ`` (a mapping); ``handler`` overrides ``_HANDLER``."""
         get = environ.get
         execution_env = get("AWS_EXECUTION_ENV")
-        level = (get("AWS_LAMBDA_LOG_LEVEL") or "").upper()
-        if level == "TRACE":
-            level = "DEBUG"
+        raw_level = get("AWS_LAMBDA_LOG_LEVEL") or ""
+        # As the reference: only an exact "TRACE" maps to DEBUG (before upper-casing).
+        level = ("DEBUG" if raw_level == "TRACE" else raw_level).upper()
         fd = get("_LAMBDA_TELEMETRY_LOG_FD")
         concurrency = get("AWS_LAMBDA_MAX_CONCURRENCY")
         return cls(
@@ -71,6 +72,8 @@ class Config:
             json_extended=(get("FASTRT_JSON") or "").lower() == "extended",
             log_format="json" if (get("AWS_LAMBDA_LOG_FORMAT") or "").upper() == "JSON" else "text",
             log_level=level if level in _LOG_LEVELS else None,
+            # Any non-empty value, valid or not, gives text records level-tagged frames.
+            log_level_given=bool(level),
             telemetry_fd=int(fd) if fd and fd.isdigit() else None,
             transport=(get("FASTRT_TRANSPORT") or "socket").lower(),
             function_name=get("AWS_LAMBDA_FUNCTION_NAME"),

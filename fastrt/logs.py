@@ -67,11 +67,23 @@ class StdoutSink:
     """Log records to whatever ``sys.stdout`` is when they are written."""
 
     def log(self, msg: str, frame_type: bytes | None = None) -> None:
-        sys.stdout.write(msg)
+        _write_stdout(msg)
 
     def log_error(self, lines: list) -> None:
         # CloudWatch shows "\r" as a line break inside one record.
-        sys.stdout.write("\r".join(lines) + "\n")
+        _write_stdout("\r".join(lines) + "\n")
+
+
+def _write_stdout(text: str) -> None:
+    try:
+        sys.stdout.write(text)
+    except Exception:
+        # The handler closed or replaced sys.stdout: the record still reaches fd 1, and the
+        # runtime goes on serving (awslambdaric dies here).
+        try:
+            os.write(1, text.encode("utf-8", "backslashreplace"))
+        except OSError:
+            pass
 
 
 class TelemetrySink:
@@ -119,7 +131,7 @@ def setup(config) -> None:
     _json_format = config.log_format == "json"
     _log_level = config.log_level
     # awslambdaric tags text records with their level only when AWS_LAMBDA_LOG_LEVEL is set.
-    _typed_frames = config.log_level is not None
+    _typed_frames = config.log_level_given
     _ensure_ascii = config.ensure_ascii
     # The fd is the platform's, not something child processes should inherit by name.
     os.environ.pop("_LAMBDA_TELEMETRY_LOG_FD", None)

@@ -388,14 +388,17 @@ class ReferenceEncoder:
         raise TypeError("Object of type %s is not JSON serializable" % (value.__class__.__name__,))
 
 
-_DEPTH_EXCEEDED = "maximum recursion depth exceeded while encoding a JSON object"
+# The reference's words for a too-deep result: its C encoder's recursion check, which
+# CPython 3.12 reworded.
+_DEPTH_EXCEEDED = "maximum recursion depth exceeded while " + (
+    "encoding a JSON object" if sys.version_info < (3, 12) else "calling a Python object"
+)
 
 
 def _check_depth(markers: dict) -> None:
     """One marker per open container: refuse nesting deeper than the interpreter would allow.
 
-    (Compiled, the encoder's recursion has no interpreter guard; the wording is that of the
-    reference's C encoder.)
+    (Compiled, the encoder's recursion has no interpreter guard.)
     """
     if len(markers) >= sys.getrecursionlimit():
         raise RecursionError(_DEPTH_EXCEEDED)

@@ -166,7 +166,9 @@ class SocketTransport:
         host, port = self.host, self.port
         error = None
         try:
-            infos = _socket.getaddrinfo(host, port, 0, _socket.SOCK_STREAM)
+            # An ASCII host goes as bytes: a str would be IDNA-encoded, which imports
+            # encodings.idna, stringprep and re — milliseconds of every cold start.
+            infos = _socket.getaddrinfo(host.encode() if host.isascii() else host, port, 0, _socket.SOCK_STREAM)
         except OSError as exc:
             raise ConnectionLost("cannot resolve Runtime API %s: %s" % (self.address, exc))
         for family, kind, proto, _name, sockaddr in infos:

@@ -73,6 +73,7 @@ def metadata_env(monkeypatch):
 def describe(context) -> dict:
     """Everything observable about a context, objects replaced by their repr."""
     state = {key: (value if isinstance(value, (str, int, dict, type(None))) else repr(value)) for key, value in vars(context).items()}
+    state["attribute order"] = list(vars(context))
     state["repr"] = repr(context)
     state["w3c()"] = context.w3c()
     state["type"] = type(context).__name__

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 
 import pytest
@@ -138,12 +139,15 @@ def test_same_responses_as_the_seed_bootstrap(tmp_path, emulator, script_dir):
             fn.proc = subprocess.Popen(
                 ["bash", os.path.join(SEED_DIR, "bootstrap")],
                 cwd=root, env=fn.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                start_new_session=True,  # its curl children go down with it
             )
         else:
             fn.start()
         try:
             answers[runtime] = [invoke(emulator, event).body for event in events]
         finally:
+            if runtime == "seed":
+                os.killpg(fn.proc.pid, signal.SIGKILL)
             fn.stop()
             emulator.new_runtime()
     assert answers["fastrt"] == answers["seed"]

@@ -155,3 +155,23 @@ def test_registration_failure_only_warns(function, emulator):
     fn = function({"app.py": APP})
     assert json.loads(invoke(emulator, {}).body) == "ok"
     assert "could not register the shutdown extension: HTTP 404" in fn.stderr
+
+
+def test_sigterm_during_an_invocation_still_runs_the_hooks(function, emulator, tmp_path):
+    started = tmp_path / "started"
+    app = """
+        import time
+        import fastrt
+
+        fastrt.on_shutdown(lambda: print("hook ran", flush=True))
+
+        def handler(event, context):
+            open(%r, "w").close()
+            time.sleep(30)
+    """ % str(started)
+    fn = function({"app.py": app})
+    emulator.enqueue(b"{}")
+    wait_until(started.exists, timeout=15)
+    fn.signal(signal.SIGTERM)
+    assert fn.wait(timeout=10) == 0
+    assert "hook ran" in fn.stdout

@@ -7,7 +7,7 @@ import base64
 import json
 import os
 
-from feature_harness import StubApi, accepted, invoke, next_answer, peak_rss_kib, wait_until
+from feature_harness import EXAMPLES, StubApi, accepted, invoke, next_answer, peak_rss_kib, wait_until
 
 STREAMING_APP = """
     import asyncio
@@ -182,3 +182,19 @@ def test_100_mib_stream_in_flat_memory(function, emulator):
     assert result.kind == "response" and not result.trailers
     assert len(result.body) == 100 * 1024 * 1024
     assert after - before < 8 * 1024, "peak RSS grew by %d KiB while streaming 100 MiB" % (after - before)
+
+
+def test_examples(function, emulator):
+    with open(os.path.join(EXAMPLES, "streaming", "app.py")) as f:
+        source = f.read()
+    first = function({"app.py": source})
+    result = invoke(emulator, {"count": 3})
+    assert result.streamed and result.body == b"line 0\nline 1\nline 2\n"
+    assert result.content_type == "text/plain; charset=utf-8"
+    first.stop()
+    emulator.new_runtime()
+    function({"app.py": source}, handler="app.url_handler")
+    result = invoke(emulator, {})
+    prelude, _, body = result.body.partition(b"\0" * 8)
+    assert json.loads(prelude)["cookies"] == ["visited=1"]
+    assert body == b"<html><body><p>streamed</p><p>from</p><p>Lambda</p></body></html>"

@@ -90,11 +90,6 @@ def test_user_replaces_root_handler(telemetry: bool) -> None:
     assert_same({}, ["handler_replaced"], telemetry, expect_frames=False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fastrt.config maps TRACE after upper-casing and drops invalid names; awslambdaric maps "
-    "TRACE before upper-casing and still tags text frames for any non-empty value (asked of the lead)",
-)
 @pytest.mark.parametrize("level", ["trace", "BOGUS"])
 def test_unusual_log_level_values(level: str) -> None:
     assert_same({"AWS_LAMBDA_LOG_LEVEL": level}, ["levels"], telemetry=True)

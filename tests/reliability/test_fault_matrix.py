@@ -37,7 +37,7 @@ def handler(event, context):
     return event
 
 # A big error body (the source line is in the stack trace) with a small X-Ray header (which has
-# no source lines): a 1 MB message would put 1 MB in the header too, past the emulator's head limit.
+# no source lines): a 1 MB message would put 1 MB into the X-Ray header as well.
 def long_line_raise():
     raise ValueError("big")  # LONG_COMMENT
 """.replace("LONG_COMMENT", "y" * 1_100_000)
