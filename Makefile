@@ -29,6 +29,7 @@ build: $(PY)
 
 test: build
 	$(PY) -m pytest -q tests
+	FASTRT_PURE=1 $(PY) -m pytest -q tests/runtime
 	$(MAKE) test-target
 
 # The runtime suites again on the Lambda target interpreter (compiled and pure modes).
@@ -41,7 +42,8 @@ test-target:
 		$(VENV_TARGET)/bin/python -m pip install -q --no-build-isolation --no-deps -e . --config-settings editable_mode=compat; \
 	fi; \
 	$(VENV_TARGET)/bin/python setup.py -q build_ext --inplace && \
-	$(VENV_TARGET)/bin/python -m pytest -q tests/runtime
+	$(VENV_TARGET)/bin/python -m pytest -q tests/runtime && \
+	FASTRT_PURE=1 $(VENV_TARGET)/bin/python -m pytest -q tests/runtime
 
 layer: build
 	./build-layer.sh --local --python $$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')

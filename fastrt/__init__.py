@@ -14,7 +14,7 @@ import os as _os
 __version__ = "0.1.0"
 
 # The modules Cython compiles (setup.py reads this list). Each is valid plain Python too.
-COMPILED_MODULES = ("protocol", "transport", "loop")
+COMPILED_MODULES = ("protocol", "transport", "loop", "marshal")
 
 
 class _PureSourceFinder:

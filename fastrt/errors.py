@@ -54,7 +54,7 @@ class FaultError(Exception):
 
 def malformed_handler(handler: str, exc: BaseException | None = None) -> FaultError:
     """``handler`` has no ``.``; the detail is the text of the failed 2-way unpacking."""
-    detail = _safe_str(exc) if exc is not None else "not enough values to unpack (expected 2, got 1)"
+    detail = safe_str(exc) if exc is not None else "not enough values to unpack (expected 2, got 1)"
     return FaultError(MALFORMED_HANDLER_NAME, "Bad handler '%s': %s" % (handler, detail))
 
 
@@ -63,7 +63,7 @@ def built_in_conflict(modname: str) -> FaultError:
 
 
 def import_failed(modname: str, exc: BaseException) -> FaultError:
-    return FaultError(IMPORT_MODULE_ERROR, "Unable to import module '%s': %s" % (modname, _safe_str(exc)))
+    return FaultError(IMPORT_MODULE_ERROR, "Unable to import module '%s': %s" % (modname, safe_str(exc)))
 
 
 def syntax_error(modname: str, exc: SyntaxError) -> FaultError:
@@ -73,7 +73,7 @@ def syntax_error(modname: str, exc: SyntaxError) -> FaultError:
         getattr(exc, "lineno", None),
         getattr(exc, "text", None),
     )
-    return FaultError(USER_CODE_SYNTAX_ERROR, "Syntax error in module '%s': %s" % (modname, _safe_str(exc)), [where])
+    return FaultError(USER_CODE_SYNTAX_ERROR, "Syntax error in module '%s': %s" % (modname, safe_str(exc)), [where])
 
 
 def handler_missing(fname: str, modname: str) -> FaultError:
@@ -134,12 +134,12 @@ def describe(exc: BaseException, runtime_paths: tuple | None = None) -> ErrorInf
         if type(exc) is FaultError or isinstance(exc, FaultError):
             stack = exc.stack
             return ErrorInfo(
-                _safe_str(exc.error_type), _safe_str(exc.message), list(stack) if stack else [], [], True
+                safe_str(exc.error_type), safe_str(exc.message), list(stack) if stack else [], [], True
             )
     except Exception:
         pass  # a hostile __class__; treat it as any other exception
     error_type = _class_name(exc)
-    message = _safe_str(exc)
+    message = safe_str(exc)
     try:
         paths = runtime_paths if runtime_paths is not None else _runtime_paths()
         stack, frames = _trace(exc.__traceback__, paths)
@@ -207,10 +207,10 @@ def _is_type_name(name: str) -> bool:
 
 
 def _detail(exc: BaseException | str) -> str:
-    return exc if type(exc) is str else _safe_str(exc)
+    return exc if type(exc) is str else safe_str(exc)
 
 
-def _safe_str(obj: object) -> str:
+def safe_str(obj: object) -> str:
     """``str(obj)`` as an exact ``str``, or a placeholder when ``__str__`` misbehaves."""
     try:
         text = str(obj)
@@ -222,7 +222,7 @@ def _safe_str(obj: object) -> str:
 def _class_name(exc: BaseException) -> str:
     try:
         name = type(exc).__name__
-        return name if type(name) is str else _safe_str(name)
+        return name if type(name) is str else safe_str(name)
     except Exception:
         return "Exception"
 
@@ -319,4 +319,4 @@ def _json_text(value: object, quote) -> str:
         return quote(value)
     if isinstance(value, int):
         return int.__repr__(int(value))
-    return quote(_safe_str(value))
+    return quote(safe_str(value))

@@ -103,9 +103,9 @@ def _rejection(text: str, exc: BaseException | None) -> str:
         return "Expecting value: line 1 column 1 (char 0)"
     if isinstance(exc, RecursionError):
         # simplejson's C scanner says "from a string" where the standard library's says "unicode string".
-        kind = "object" if "JSON object" in errors._safe_str(exc) else "array"
+        kind = "object" if "JSON object" in errors.safe_str(exc) else "array"
         return "maximum recursion depth exceeded while decoding a JSON %s from a string" % kind
-    return errors._safe_str(exc)
+    return errors.safe_str(exc)
 
 
 class _SimplejsonGrammar:

@@ -12,7 +12,7 @@ import sys
 import timeit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from conftest import reference_marshaller  # noqa: E402
+from marshal_helpers import reference_marshaller  # noqa: E402
 from fastrt.marshal import Marshaller  # noqa: E402
 
 SMALL = json.dumps({"key1": "value1", "key2": "value2", "key3": "value3", "n": 12, "ok": True}).encode()

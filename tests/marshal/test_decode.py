@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import canonical, outcome, reference_marshaller
+from marshal_helpers import canonical, outcome, reference_marshaller
 
 REFERENCE = reference_marshaller(True)
 

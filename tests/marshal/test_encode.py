@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import exact_canonical, outcome, parse_exact, reference_marshaller
+from marshal_helpers import exact_canonical, outcome, parse_exact, reference_marshaller
 from fastrt.marshal import Marshaller
 
 Point = collections.namedtuple("Point", "x y")
@@ -287,7 +287,7 @@ def test_decode_of_encode_round_trips_where_the_reference_does(marshaller_factor
     our_round = outcome(ours.decode, ours.encode(value)[0], "application/json")
     assert our_round[0] == their_round[0]
     if our_round[0] == "ok":
-        from conftest import canonical
+        from marshal_helpers import canonical
 
         assert canonical(our_round[1]) == canonical(their_round[1])
     elif marshaller_factory.fast:

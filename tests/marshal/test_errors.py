@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from conftest import reference_marshaller
+from marshal_helpers import reference_marshaller
 from fastrt import errors
 from fastrt.marshal import Marshaller
 from frames_runner import RUNNER_PATH, call, invoke
