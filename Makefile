@@ -51,5 +51,9 @@ layer: build
 bench: layer
 	$(PY) -m bench $(BENCH_ARGS)
 
+# 1,000,000 small invocations against one runtime process: RSS flat, nothing lost or doubled.
+soak: build
+	$(PY) -m bench.soak $(SOAK_ARGS)
+
 clean:
 	rm -rf build dist fastrt/*.so fastrt/*.c
