@@ -56,7 +56,7 @@ class Urllib3Transport:
             except (ConnectionLost, ProtocolError) as exc:
                 last = exc
                 continue
-            if status != 200:
+            if not 200 <= status < 300:
                 last = ProtocolError("/next answered HTTP %d: %r" % (status, body[:200]))
                 if status >= 500 or status == 403:
                     raise last
@@ -132,8 +132,8 @@ class Urllib3Transport:
                     headers=dict(self.pool.headers, **headers),
                     retries=False,
                     redirect=False,
-                    preload_content=True,
-                    release_conn=True,
+                    preload_content=False,
+                    release_conn=False,
                     assert_same_host=False,
                 )
             except NewConnectionError as exc:
@@ -145,9 +145,30 @@ class Urllib3Transport:
                 raise ConnectionLost("Runtime API connection lost: %s" % (exc,), True)
             except HTTPError as exc:
                 raise ProtocolError("Runtime API answer unreadable: %s" % (exc,))
-            headers_out = {name.lower(): value for name, value in response.headers.items()}
-            return response.status, headers_out, response.data
+            return self._read(response)
         raise AssertionError("unreachable")
+
+    @staticmethod
+    def _read(response) -> tuple:
+        """Status, headers and body of an answer; the connection is dropped if out of step."""
+        connection = response.connection  # taken now: urllib3 lets go of it once the body is read
+        try:
+            if response.status < 200:
+                # http.client hands over interim answers other than 100 as if final; the real
+                # answer is then still unread on the connection, so it cannot be reused.
+                raise ProtocolError("interim HTTP %d answer where a final one was due" % response.status)
+            # Streamed in pieces: a hostile Content-Length must not become one huge allocation.
+            data = b"".join(response.stream(65536, decode_content=False))
+        except ProtocolError:
+            _close(connection)
+            raise
+        except (HTTPError, OSError) as exc:
+            _close(connection)
+            raise ProtocolError("Runtime API answer unreadable: %s" % (exc,))
+        finally:
+            response.release_conn()
+        headers = {name.lower(): value for name, value in response.headers.items()}
+        return response.status, headers, data
 
 
 class _Urllib3Stream:
@@ -172,6 +193,11 @@ class _Urllib3Stream:
             raise ConnectionLost("Runtime API connection lost while streaming: %s" % (exc,), True)
         finally:
             self._pool._put_conn(conn)
+
+
+def _close(connection) -> None:
+    if connection is not None:
+        connection.close()
 
 
 def _nothing_answered(exc: Exception) -> bool:
