@@ -113,7 +113,7 @@ def send(runtime, invocation, result) -> None:
         stream = runtime.transport.open_stream(request_id, content_type, invocation.invocation_id)
     except Exception as exc:
         _close(chunks)
-        _connection_failed(runtime, exc)
+        _connection_failed(exc)
         return
     failure = None
     try:
@@ -131,14 +131,15 @@ def send(runtime, invocation, result) -> None:
         # The Runtime API connection broke mid-body: nothing more can be said about this
         # event; the loop's next /next opens a fresh connection.
         _close(chunks)
-        _connection_failed(runtime, exc)
+        stream.abort()
+        _connection_failed(exc)
         return
     _close(chunks)
     trailers = None if failure is None else _error_trailers(runtime, request_id, failure)
     try:
         status, answer = stream.finish(trailers)
     except Exception as exc:
-        _connection_failed(runtime, exc)
+        _connection_failed(exc)  # the transport has dropped the connection already
         return
     if status >= 300:
         from fastrt.loop import runtime_log
@@ -206,11 +207,10 @@ def _error_trailers(runtime, request_id: str, exc: BaseException) -> list:
     ]
 
 
-def _connection_failed(runtime, exc: BaseException) -> None:
+def _connection_failed(exc: BaseException) -> None:
     from fastrt.loop import runtime_log
 
-    runtime.transport.close()
-    runtime_log("Failed to post handler streaming response. %s" % (exc,))
+    runtime_log("Failed to post handler streaming response. %s: %s" % (type(exc).__name__, exc))
 
 
 def _close(chunks) -> None:

@@ -328,6 +328,10 @@ class Stream:
             raise ConnectionLost("Runtime API connection lost while streaming: %s" % (exc,), answered)
         return head.status, body
 
+    def abort(self) -> None:
+        """Give up on a half-sent body: the connection is out of step, so it is dropped."""
+        self._transport.close()
+
 
 def _sleep(seconds: float) -> None:
     if seconds:

@@ -8,6 +8,8 @@ times the whole start-up of the raw-socket transport (see the bench).
 
 from __future__ import annotations
 
+import http.client
+
 import urllib3
 from urllib3.exceptions import HTTPError, NewConnectionError, ProtocolError as Urllib3ProtocolError
 
@@ -186,13 +188,20 @@ class _Urllib3Stream:
         conn = self._conn
         try:
             conn.send(protocol.last_chunk(trailers))
-            response = conn.getresponse()
+            # urllib3's own getresponse() only follows its request(); the head went out
+            # through putrequest(), so http.client's reads the answer.
+            response = http.client.HTTPConnection.getresponse(conn)
             return response.status, response.read()
         except (OSError, HTTPError) as exc:
             conn.close()
             raise ConnectionLost("Runtime API connection lost while streaming: %s" % (exc,), True)
         finally:
             self._pool._put_conn(conn)
+
+    def abort(self) -> None:
+        """Give up on a half-sent body: the connection is out of step, so it is dropped."""
+        self._conn.close()
+        self._pool._put_conn(self._conn)
 
 
 def _close(connection) -> None:

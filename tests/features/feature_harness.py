@@ -148,11 +148,13 @@ class StubApi:
     ``routes`` maps ``(method, path)`` to a function ``(request) -> (status, headers, body)``
     or to None to hold the request open forever (a long poll that never answers). Each
     request is recorded as a dict with method, path, headers and body; chunked bodies are
-    decoded and each chunk is recorded as it arrives in ``chunks`` (for streaming tests).
+    decoded and each chunk is recorded as it arrives in ``chunks`` (for streaming tests);
+    with ``drop_streams`` the connection is cut after a streamed body's first chunk.
     """
 
-    def __init__(self, routes: dict) -> None:
+    def __init__(self, routes: dict, drop_streams: bool = False) -> None:
         self.routes = routes
+        self.drop_streams = drop_streams  # hang up on a streamed body after its first chunk
         self.requests: list = []
         self.chunks: list = []
         self._server = socket.socket()
@@ -201,6 +203,9 @@ class StubApi:
                         reader.readline()
                         body.append(data)
                         self.chunks.append((path, data))
+                        if self.drop_streams:
+                            conn.shutdown(socket.SHUT_RDWR)
+                            return
                     while True:
                         line = reader.readline().decode("latin-1").rstrip("\r\n")
                         if not line:

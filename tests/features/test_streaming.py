@@ -7,6 +7,8 @@ import base64
 import json
 import os
 
+import pytest
+
 from feature_harness import EXAMPLES, StubApi, accepted, invoke, next_answer, peak_rss_kib, wait_until
 
 STREAMING_APP = """
@@ -198,3 +200,59 @@ def test_examples(function, emulator):
     prelude, _, body = result.body.partition(b"\0" * 8)
     assert json.loads(prelude)["cookies"] == ["visited=1"]
     assert body == b"<html><body><p>streamed</p><p>from</p><p>Lambda</p></body></html>"
+
+
+def test_streaming_over_the_urllib3_transport(function, emulator):
+    function({"app.py": STREAMING_APP}, handler="app.chunks", env={"FASTRT_TRANSPORT": "urllib3"})
+    assert invoke(emulator, {}).body == "hello, wörld".encode()
+    result = invoke(emulator, {"fail": True})
+    assert result.trailers["lambda-runtime-function-error-type"] == "Function.ValueError"
+    assert invoke(emulator, {}).body == "hello, wörld".encode()
+
+
+def test_marking_a_bound_method_wraps_it():
+    import fastrt
+    from fastrt import aio
+    from fastrt.handler import adapt
+
+    class Service:
+        def sync(self, event, context):
+            yield b"x"
+
+        async def agen(self, event, context):
+            yield b"y"
+
+    marked = fastrt.streaming(Service().sync)
+    assert marked.__fastrt_streaming__ and list(marked({}, None)) == [b"x"]
+    adapted = adapt(fastrt.streaming(Service().agen, content_type="text/plain"))
+    assert adapted.__fastrt_streaming__ and adapted.__fastrt_content_type__ == "text/plain"
+    assert list(adapted({}, None)) == [b"y"]
+    assert aio.loop() is aio.loop()
+
+
+@pytest.mark.parametrize("transport", ["socket", "urllib3"])
+def test_connection_lost_mid_stream_does_not_stop_the_runtime(function, transport):
+    app = """
+        import fastrt
+
+        @fastrt.streaming
+        def handler(event, context):
+            for _ in range(400):
+                yield b"z" * 65536
+    """
+    stub = StubApi(
+        {
+            ("GET", "/2018-06-01/runtime/invocation/next"): next_answer([b"{}", b"{}"]),
+            ("POST", "/2018-06-01/runtime/invocation/req-1/response"): accepted,
+            ("POST", "/2018-06-01/runtime/invocation/req-2/response"): accepted,
+        },
+        drop_streams=True,
+    )
+    try:
+        fn = function({"app.py": app}, api=stub, env={"FASTRT_TRANSPORT": transport})
+        # the second event arrives over a fresh connection and is streamed in its turn
+        wait_until(lambda: [p for p, _ in stub.chunks].count("/2018-06-01/runtime/invocation/req-2/response"), timeout=20)
+        wait_until(lambda: "Failed to post handler streaming response" in fn.stdout)
+        assert fn.proc.poll() is None
+    finally:
+        stub.close()
