@@ -43,21 +43,28 @@ def run(handler_name: str | None = None, handler=None, environ=None) -> None:
     from fastrt import logs
 
     logs.setup(config)
-    transport = make_transport(config)
-    from fastrt import loop
-
-    from fastrt import handler as handlers
-
     if config.max_concurrency and handler is None:
         # Lambda Managed Instances: N worker processes, each a full runtime of its own.
         from fastrt.workers import run_workers
 
         run_workers(config, environ)
         return
+    serve(config, environ, make_transport(config), handler)
+
+
+def serve(config: Config, environ, transport, handler=None) -> None:
+    """Import the handler (unless given), report an init failure, then loop forever.
+
+    Shared by the single process and each Managed Instances worker (with its own transport).
+    """
+    from fastrt import handler as handlers
+    from fastrt import loop
+
     if handler is None:
-        handlers.prepare_sys_path(environ, config.task_root or _cwd())
+        task_root = config.task_root or _cwd()
+        handlers.prepare_sys_path(environ, task_root)
         try:
-            handler = handlers.load(config.handler, config.task_root or _cwd())
+            handler = handlers.load(config.handler, task_root)
         except Exception as exc:
             loop.report_init_error(config, transport, exc)
             sys.exit(1)

@@ -111,19 +111,9 @@ def _redirect_output(socket_path: str) -> None:
 
 
 def _serve(config, environ) -> None:
-    from fastrt import handler as handlers
-    from fastrt import loop
-    from fastrt.start import _cwd, make_transport
+    from fastrt.start import make_transport, serve
 
-    transport = WorkerTransport(make_transport(config))
-    task_root = config.task_root or _cwd()
-    handlers.prepare_sys_path(environ, task_root)
-    try:
-        handler = handlers.load(config.handler, task_root)
-    except Exception as exc:
-        loop.report_init_error(config, transport, exc)
-        sys.exit(1)
-    loop.Runtime(config, transport, handlers.adapt(handler)).serve_forever()
+    serve(config, environ, WorkerTransport(make_transport(config)))
 
 
 class WorkerTransport:

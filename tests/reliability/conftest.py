@@ -1,6 +1,6 @@
 """Reliability suite: fault matrix, fuzzing, hostile handlers, security, soak.
 
-The end-to-end harness is the runtime suite's (tests/runtime/conftest.py): it is loaded here
+The end-to-end harness is the runtime suite's (tests/runtime/runtime_harness.py): it is loaded here
 under another name and its fixtures re-exported, so both suites start runtimes the same way.
 ``@pytest.mark.soak`` tests run only with FASTRT_SOAK=1 (long; never in CI's default run).
 """
@@ -15,7 +15,7 @@ import pytest
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _spec = importlib.util.spec_from_file_location(
-    "runtime_harness", os.path.join(os.path.dirname(_HERE), "runtime", "conftest.py")
+    "runtime_harness", os.path.join(os.path.dirname(_HERE), "runtime", "runtime_harness.py")
 )
 runtime_harness = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(runtime_harness)

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import both
+from runtime_harness import both
 
 CASES = {
     # name: (handler string, module source, extra files)

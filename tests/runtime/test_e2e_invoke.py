@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import PURE, both, error_json
+from runtime_harness import PURE, both, error_json
 
 import fastrt
 
@@ -277,11 +277,18 @@ def test_bad_context_headers_are_context_unmarshal_errors(serve, header):
 
 
 def test_trace_id_is_set_and_removed_per_invocation(serve):
-    source = "import os\ndef handler(event, context):\n    return os.environ.get('_X_AMZN_TRACE_ID')\n"
+    # Seen by the handler through os.environ and by its child processes through the real
+    # process environment, as under the reference.
+    source = """
+import os, subprocess
+def handler(event, context):
+    child = subprocess.run(["sh", "-c", "echo ${_X_AMZN_TRACE_ID-unset}"], capture_output=True, text=True).stdout.strip()
+    return [os.environ.get("_X_AMZN_TRACE_ID"), child]
+"""
     fn = serve(source)
-    assert json.loads(fn.invoke({}, trace_id="Root=1-a").body) == "Root=1-a"
-    assert json.loads(fn.invoke({}).body) is None
-    assert json.loads(fn.invoke({}, trace_id="Root=1-b").body) == "Root=1-b"
+    assert json.loads(fn.invoke({}, trace_id="Root=1-a").body) == ["Root=1-a", "Root=1-a"]
+    assert json.loads(fn.invoke({}).body) == [None, "unset"]
+    assert json.loads(fn.invoke({}, trace_id="Root=1-b").body) == ["Root=1-b", "Root=1-b"]
 
 
 RAISES = """
