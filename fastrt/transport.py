@@ -267,7 +267,9 @@ class SocketTransport:
                 raise ProtocolError("connection closed after %d of %d body bytes" % (have, size))
             have += got
         view.release()
-        return bytes(body)
+        # The bytearray itself: orjson reads it as is, and copying it would double the
+        # peak memory of a large event (the marshaller makes bytes of it only when needed).
+        return body
 
     def _read_exact_unbounded(self, prefix: bytes, size: int) -> bytes:
         # Beyond any real event size: memory grows only with the bytes that really arrive.

@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 
 from marshal_helpers import canonical, outcome, reference_marshaller
 
+from fastrt.marshal import Marshaller
+
 REFERENCE = reference_marshaller(True)
 
 DOCUMENTS = [
@@ -130,3 +132,26 @@ def test_number_literals_decode_to_the_same_number(marshaller_factory, number):
         assert type(ours[1]) is type(theirs[1])
     else:
         assert ours == theirs
+
+
+@pytest.mark.parametrize("offset", [-30, -19, -18, -10, -1, 0, 5])
+def test_big_integers_in_large_events_stay_exact_across_scan_windows(offset):
+    # Large events are scanned for long digit runs in overlapping windows; a 20-digit integer
+    # straddling any window edge must still keep it off orjson (which would make it a float).
+    from fastrt import marshal
+
+    marshaller = Marshaller(ensure_ascii=True)
+    marshaller.enable_fast_path()
+    number = 123456789012345678901
+    # The number starts `offset` bytes from the end of the first window.
+    prefix = b'{"pad": "' + b"x" * (marshal._WINDOW + offset - 17) + b'", "n": '
+    assert len(prefix) == marshal._WINDOW + offset
+    body = bytearray(prefix + str(number).encode() + b', "tail": "' + b"y" * 1000 + b'"}')
+    event = marshaller.decode(body, "application/json")
+    assert event["n"] == number and type(event["n"]) is int
+
+
+def test_raw_events_are_handed_over_as_bytes_even_from_a_bytearray():
+    marshaller = Marshaller(ensure_ascii=True)
+    event = marshaller.decode(bytearray(b"\x00raw"), "application/octet-stream")
+    assert type(event) is bytes and event == b"\x00raw"
