@@ -331,11 +331,7 @@ class ReferenceEncoder:
                     self.marked(value, replacement, self.value, write, markers)
 
     def marked(self, origin, value, encode, write, markers: dict) -> None:
-        key = id(origin)
-        if key in markers:
-            raise ValueError("Circular reference detected")
-        _check_depth(markers)
-        markers[key] = origin
+        key = _enter(origin, markers)
         encode(value, write, markers)
         del markers[key]
 
@@ -343,11 +339,7 @@ class ReferenceEncoder:
         if not mapping:
             write("{}")
             return
-        key_id = id(mapping)
-        if key_id in markers:
-            raise ValueError("Circular reference detected")
-        _check_depth(markers)
-        markers[key_id] = mapping
+        key_id = _enter(mapping, markers)
         quote = self.quote
         separator = "{"
         for key, item in mapping.items():
@@ -365,11 +357,7 @@ class ReferenceEncoder:
         if not sequence:
             write("[]")
             return
-        key_id = id(sequence)
-        if key_id in markers:
-            raise ValueError("Circular reference detected")
-        _check_depth(markers)
-        markers[key_id] = sequence
+        key_id = _enter(sequence, markers)
         separator = "["
         for item in sequence:
             write(separator)
@@ -404,6 +392,16 @@ def _check_depth(markers: dict) -> None:
     """
     if len(markers) >= sys.getrecursionlimit():
         raise RecursionError(_DEPTH_EXCEEDED)
+
+
+def _enter(container, markers: dict) -> int:
+    """Mark ``container`` as being encoded (simplejson's cycle check); returns its marker."""
+    key = id(container)
+    if key in markers:
+        raise ValueError("Circular reference detected")
+    _check_depth(markers)
+    markers[key] = container
+    return key
 
 
 class _Raw:

@@ -88,25 +88,23 @@ class RuntimeApi:
     # --- events in ---
     def enqueue(self, inv: Invocation) -> None:
         self.invocations[inv.request_id] = inv
-        parked = self.parked
-        while parked:
-            conn = parked.popleft()
-            if not conn.transport.is_closing():
-                self._dispatch(conn, inv)
-                return
-        self.queue.append(inv)
+        if not self._hand_to_waiting_runtime(inv):
+            self.queue.append(inv)
 
     def _requeue(self, inv: Invocation) -> None:
         """An answer to /next was not delivered: the event stays first in line (exactly-once)."""
-        if inv.state != "queued":
-            return
+        if inv.state == "queued" and not self._hand_to_waiting_runtime(inv):
+            self.queue.appendleft(inv)
+
+    def _hand_to_waiting_runtime(self, inv: Invocation) -> bool:
+        """Answer a parked ``GET /next`` with ``inv``, if a live one is waiting."""
         parked = self.parked
         while parked:
             conn = parked.popleft()
             if not conn.transport.is_closing():
                 self._dispatch(conn, inv)
-                return
-        self.queue.appendleft(inv)
+                return True
+        return False
 
     # --- requests ---
     def handle(self, conn: "RuntimeConnection", req: Request) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import AWSLAMBDARIC, FIXTURES, SEED_BOOTSTRAP
+from emulator_harness import AWSLAMBDARIC, FIXTURES, SEED_BOOTSTRAP
 
 CLI = [sys.executable, "-m", "fastrt.cli"]
 

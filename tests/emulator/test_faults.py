@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from conftest import API, RawClient, header, until
+from emulator_harness import API, RawClient, header, until
 
 from fastrt.emulator import Fault
 

@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from conftest import RawClient, header
+from emulator_harness import RawClient, header
 
 from fastrt.emulator import Emulator
 from fastrt.emulator.platform import MAX_PAYLOAD_SIZE

@@ -3,7 +3,7 @@ bash bootstrap (curl)."""
 
 import json
 
-from conftest import AWSLAMBDARIC, FIXTURES, SEED_BOOTSTRAP
+from emulator_harness import AWSLAMBDARIC, FIXTURES, SEED_BOOTSTRAP
 
 from fastrt.emulator.platform import MAX_PAYLOAD_SIZE
 

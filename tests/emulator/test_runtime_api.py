@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import API, header, until
+from emulator_harness import API, header, until
 
 from fastrt.emulator import Emulator
 from fastrt.emulator.platform import MAX_PAYLOAD_SIZE, valid_error_type

@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 
-from conftest import PYTHON_VERSION, REPO
+from layer_harness import PYTHON_VERSION, REPO
 
 TAG = "cpython-%s" % PYTHON_VERSION.replace(".", "")
 

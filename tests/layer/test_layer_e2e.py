@@ -13,7 +13,7 @@ import pytest
 
 from fastrt.emulator import Emulator
 
-from conftest import FUNCTION_DIR, PYTHON_VERSION
+from layer_harness import FUNCTION_DIR, PYTHON_VERSION
 
 pytestmark = pytest.mark.timeout(300)
 

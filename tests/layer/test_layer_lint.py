@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from conftest import REPO
+from layer_harness import REPO
 
 
 def tool(name: str) -> str:
