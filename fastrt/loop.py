@@ -64,6 +64,8 @@ class Runtime:
                 runtime_log("Failed to get next invocation. %s" % (exc,))
                 sys.exit(1)
             handle(invocation)
+            # Not kept while waiting for the next event: a large body would stay resident.
+            invocation = None
             self.served += 1
             if not self.fast_path:
                 # orjson's import is kept off the cold start: it happens once the first

@@ -166,6 +166,7 @@ class Reactor:
         os.set_blocking(self._wake_w, False)
         self._epoll.register(self._wake_r, select.EPOLLIN)
         self._sleeping = False
+        self._wake_lock = threading.Lock()
         self._stopping = False
         self._closed = False
         self.thread: threading.Thread | None = None
@@ -201,10 +202,15 @@ class Reactor:
     def call_soon_threadsafe(self, fn, *args) -> None:
         self._calls.append((fn, args))
         if self._sleeping:
-            try:
-                os.write(self._wake_w, b"\0")
-            except BlockingIOError:
-                pass  # the pipe is full, so the loop is awake anyway
+            # The lock keeps the loop thread from closing the pipe between the check and the
+            # write (it can wake, run this very call, stop and shut down in that window).
+            with self._wake_lock:
+                if self._closed:
+                    return
+                try:
+                    os.write(self._wake_w, b"\0")
+                except BlockingIOError:
+                    pass  # the pipe is full, so the loop is awake anyway
 
     def call(self, fn, *args, timeout: float = 10.0):
         """Run ``fn(*args)`` in the loop thread and return its result."""
@@ -309,6 +315,7 @@ class Reactor:
             else:
                 handler.close()
         self._epoll.close()
-        os.close(self._wake_r)
-        os.close(self._wake_w)
-        self._closed = True
+        with self._wake_lock:
+            os.close(self._wake_r)
+            os.close(self._wake_w)
+            self._closed = True

@@ -224,3 +224,57 @@ def test_chunked_round_trip_any_split(chunks, step):
     for i in range(0, len(raw), step):
         decoder.feed(raw[i : i + step])
     assert decoder.done and decoder.body() == b"".join(chunks)
+
+
+def _same_head(a, b) -> bool:
+    return (a.status, a.headers, a.content_length, a.chunked, a.close) == (
+        b.status,
+        b.headers,
+        b.content_length,
+        b.chunked,
+        b.close,
+    )
+
+
+@pytest.mark.parametrize("raw", [NEXT_HEAD, b"HTTP/1.1 202 Accepted\r\nContent-Length: 16", b"HTTP/1.1 204 No Content"])
+def test_the_byte_scanner_takes_the_runtime_apis_heads(raw):
+    # The compiled fast path must actually be taken for the heads the Runtime API sends.
+    scanned = protocol.scan_plain_head(raw)
+    assert scanned is not None and _same_head(scanned, protocol.parse_any_head(raw))
+
+
+_HEAD_LINES = st.sampled_from(
+    [
+        b"Content-Length: 12",
+        b"content-length:7",
+        b"Content-Length: 7 ",
+        b"Content-Length: x",
+        b"Content-Length: 99999999999999999999",
+        b"Transfer-Encoding: chunked",
+        b"Connection: close",
+        b"Lambda-Runtime-Aws-Request-Id: r-1",
+        b"LAMBDA-RUNTIME-AWS-REQUEST-ID:\tr-2\t",
+        b"X-Odd Name: v",
+        b"X-Ctl: a\x0bb",
+        b"X-Latin: caf\xe9",
+        b"X-Empty:",
+        b": no name",
+        b"no colon",
+        b"",
+        b"X-CR: a\rb",
+        b"X-LF: a\nb",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from([b"HTTP/1.1 200 OK", b"HTTP/1.1 202 Accepted", b"HTTP/1.0 204", b"HTTP/1.1 100 Continue", b"HTTP/1.1 2x0 OK", b"HTTP/1.1 200OK"]),
+    st.lists(st.one_of(_HEAD_LINES, st.binary(max_size=20)), max_size=6),
+)
+def test_the_byte_scanner_agrees_with_the_exact_parser(status_line, lines):
+    raw = b"\r\n".join([status_line] + lines)
+    scanned = protocol.scan_plain_head(raw)
+    if scanned is None:
+        return  # left to the exact parser, which parse_head then uses
+    assert _same_head(scanned, protocol.parse_any_head(raw))
