@@ -22,8 +22,6 @@ from fastrt.protocol import ProtocolError
 
 _TRACE_ENV = "_X_AMZN_TRACE_ID"
 _TRACE_KEY = _TRACE_ENV.encode()
-
-
 _putenv = os.putenv
 _unsetenv = os.unsetenv
 _FS_ENCODING = sys.getfilesystemencoding()
