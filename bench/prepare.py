@@ -151,10 +151,12 @@ class Toolbox:
             raise Unavailable("the layer is built from a fastrt source checkout (build-layer.sh)")
         version = self.python_version()
         pattern = os.path.join(root, "dist", "fastrt-python%s-*.zip" % version)
-        if not glob.glob(pattern):
+        built = glob.glob(pattern)
+        if not built or max(map(os.path.getmtime, built)) < _newest_source(root):
+            # Missing, or older than the code it packages: a stale layer would measure old code.
             script = os.path.join(root, "build-layer.sh")
             if not os.path.exists(script):
-                raise Unavailable("no %s and no build-layer.sh to build it" % pattern)
+                raise Unavailable("no up-to-date %s and no build-layer.sh to build it" % pattern)
             self._log("building the layer (build-layer.sh --local --python %s)" % version)
             done = subprocess.run(
                 [script, "--local", "--python", version],
@@ -171,6 +173,19 @@ class Toolbox:
         if not zips:
             raise Unavailable("build-layer.sh wrote no %s" % pattern)
         return _unzip(zips[-1], self.scratch_dir("layer"))
+
+
+def _newest_source(root: str) -> float:
+    """The latest modification time of what the layer is built from (package, layer files)."""
+    newest = 0.0
+    for folder in ("fastrt", "layer"):
+        for dirpath, dirnames, files in os.walk(os.path.join(root, folder)):
+            dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+            for name in files:
+                if name.endswith((".py", ".pxd", ".sh", ".txt", "bootstrap", "fastrt")):
+                    newest = max(newest, os.path.getmtime(os.path.join(dirpath, name)))
+    script = os.path.join(root, "build-layer.sh")
+    return max(newest, os.path.getmtime(script)) if os.path.exists(script) else newest
 
 
 def _unzip(zip_path: str, directory: str) -> Layer:

@@ -89,6 +89,9 @@ class RowSamples:
     size_errors: dict[str, str] = field(default_factory=dict)
     throughput: list[float] = field(default_factory=list)
     warm_peak_rss_mib: float | None = None
+    # VmHWM read right after each size's warm blocks; sizes run smallest first, so each is
+    # the peak of that size and every smaller one.
+    peak_rss_after_mib: dict[str, float] = field(default_factory=dict)
     invocations: int = 0
 
 
@@ -195,6 +198,9 @@ class _Run:
                         self.rows[name].blocks[size].append(measured)
 
                     self._guarded(name, size, step)
+            for name in [n for n in self.active() if size not in self.rows[n].size_errors]:
+                if self.sessions[name].alive():
+                    self.rows[name].peak_rss_after_mib[size] = self.sessions[name].peak_rss_mib()
 
     def _throughput_events(self, row: RowSamples) -> int:
         # Slow rows (seed-bash) get a batch they can finish in about the budget.

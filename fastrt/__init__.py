@@ -7,8 +7,6 @@ This module stays tiny: it is imported on every cold start. ``FASTRT_PURE=1`` ma
 compiled core step aside so the same source runs as plain Python.
 """
 
-from __future__ import annotations
-
 import os as _os
 
 __version__ = "0.1.0"

@@ -5,8 +5,6 @@ and passed down; no other module reads ``os.environ`` for settings (the context 
 function metadata once through this object too).
 """
 
-from __future__ import annotations
-
 # AWS_EXECUTION_ENV values for which awslambdaric 4.2.2 emits raw UTF-8 (ensure_ascii=False)
 # and polls /next from a thread (contract §1.5, §1.9, §1.13).
 _UTF8_ENVS = frozenset(

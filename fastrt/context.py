@@ -7,8 +7,6 @@ reads the function's metadata once from the :class:`~fastrt.config.Config` inste
 ``os.environ`` look-ups per invocation, and fills a new instance directly.
 """
 
-from __future__ import annotations
-
 import os
 import time
 

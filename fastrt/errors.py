@@ -9,8 +9,6 @@ Nothing here runs until something fails, so the tracing machinery (``traceback``
 ``linecache``) is imported inside :func:`describe` only.
 """
 
-from __future__ import annotations
-
 import _json
 
 # errorType values of awslambdaric's FaultException (contract §1.6).

@@ -5,11 +5,7 @@ awslambdaric (contract §1.6, §1.7), except exceptions raised by the module's o
 code, which propagate unchanged and are reported by class name, as the reference does.
 """
 
-from __future__ import annotations
-
 import sys
-
-from fastrt import errors
 
 # Where Lambda unpacks layers; FASTRT_LAYER_ROOT stands in for it in tests.
 DEFAULT_OPT = "/opt"
@@ -61,6 +57,13 @@ def _cwd() -> str:
         return ""
 
 
+def _errors():
+    # fastrt.errors shapes failures only: imported by the first one, never on the cold start.
+    from fastrt import errors
+
+    return errors
+
+
 def load(handler: str | None, task_root: str = ""):
     """Import the module named by ``handler`` (``module.function``) and return the function.
 
@@ -68,31 +71,42 @@ def load(handler: str | None, task_root: str = ""):
     the seed's way (:mod:`fastrt.shell`).
     """
     if not handler:
+        errors = _errors()
         raise errors.FaultError(
             errors.MALFORMED_HANDLER_NAME,
             "Handler not set: pass it as `python -m fastrt module.function` or set _HANDLER",
         )
     modname, dot, fname = handler.rpartition(".")
     if not dot:
-        raise errors.malformed_handler(handler)
+        raise _errors().malformed_handler(handler)
     if modname.split(".")[0] in sys.builtin_module_names:
-        raise errors.built_in_conflict(modname)
+        raise _errors().built_in_conflict(modname)
     if task_root and _is_shell_handler(task_root, modname):
         from fastrt import shell
 
         return shell.load(task_root, modname, fname)
-    import importlib  # cheap: its core is frozen into the interpreter
-
     try:
-        module = importlib.import_module(modname.replace("/", "."))
+        module = _import(modname.replace("/", "."))
     except ImportError as exc:
-        raise errors.import_failed(modname, exc) from None
+        raise _errors().import_failed(modname, exc) from None
     except SyntaxError as exc:
-        raise errors.syntax_error(modname, exc) from None
+        raise _errors().syntax_error(modname, exc) from None
     try:
         return getattr(module, fname)
     except AttributeError:
-        raise errors.handler_missing(fname, modname) from None
+        raise _errors().handler_missing(fname, modname) from None
+
+
+def _import(name: str):
+    """``importlib.import_module(name)``, without importing ``importlib`` and ``warnings``
+    (a millisecond of every cold start): ``__import__`` then ``sys.modules`` give the same
+    module and the same errors for every absolute name."""
+    if name.startswith("."):
+        import importlib  # a relative name: its TypeError is importlib's own
+
+        return importlib.import_module(name)
+    __import__(name)
+    return sys.modules[name]
 
 
 def _is_shell_handler(task_root: str, modname: str) -> bool:

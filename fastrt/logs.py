@@ -15,8 +15,6 @@ has executed, before the importer gets it back — so user code always sees the 
 logging, as under the reference, which configured it before importing the handler.
 """
 
-from __future__ import annotations
-
 import io
 import os
 import sys

@@ -9,12 +9,10 @@ loop unless the platform itself could not recover either.
 Compiled by Cython with ``loop.pxd`` beside it; runs unchanged as plain Python.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 
-from fastrt import errors, logs
+from fastrt import logs
 from fastrt.context import ContextFactory
 from fastrt.marshal import Marshaller
 from fastrt.transport import ConnectionLost
@@ -95,6 +93,9 @@ class Runtime:
                 invocation.tenant_id,
             )
             event = marshaller.decode(invocation.body, invocation.content_type)
+            # The handler needs only the event: a large body is let go before the result is
+            # built, so body and result never hold memory at once (peak RSS is in the bench).
+            invocation.body = None
             result = self.handler(event, context)
             if self.streaming:
                 from fastrt import stream
@@ -123,6 +124,8 @@ class Runtime:
 
     def response_rejected(self, invocation, status: int, answer: bytes) -> None:
         """The Runtime API refused a response; awslambdaric dies here, fastrt reports and goes on."""
+        from fastrt import errors  # failures only: kept off the cold start
+
         runtime_log(
             "Failed to post handler success response. Http response code: %d. %s"
             % (status, answer.decode("utf-8", "replace"))
@@ -135,6 +138,8 @@ class Runtime:
 
     def report_error(self, invocation, exc: BaseException) -> None:
         """Log the failure the way the reference does, then post it to ``/{id}/error``."""
+        from fastrt import errors  # failures only: kept off the cold start
+
         request_id = invocation.request_id
         config = self.config
         info = errors.describe(exc)
@@ -167,6 +172,8 @@ class Runtime:
 
 def report_init_error(config, transport, exc: BaseException, path: str | None = None) -> None:
     """An init failure: warning line, error log, ``POST /init/error`` — the caller exits."""
+    from fastrt import errors  # failures only: kept off the cold start
+
     info = errors.describe(exc)
     logs.log_init_warning()
     _log_error(info, None)

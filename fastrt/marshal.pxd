@@ -1,4 +1,15 @@
 # Cython declarations for marshal.py (the .py stays plain Python; see setup.py).
 
+cimport cython
+
 # The type walk before orjson recurses once per container: a C call instead of a Python one.
 cpdef bint _plain(object value, object leaves, int depth=*)
+
+cdef bint _COMPILED
+cdef Py_ssize_t _LONG_RUN
+
+cpdef bint has_long_number(object body)
+
+# Compiled, the body is read through a C pointer (bytes and bytearray both convert).
+@cython.locals(start=Py_ssize_t, end=Py_ssize_t, k=Py_ssize_t)
+cdef bint _digit_run(const unsigned char *p, Py_ssize_t size)

@@ -22,12 +22,8 @@ orjson writes them), ``uuid.UUID`` (canonical hyphenated text) and dataclass ins
 (an object of their fields), all of which the reference refuses.
 """
 
-from __future__ import annotations
-
 import _json
 import sys
-
-from fastrt import errors
 
 JSON_CONTENT_TYPE = "application/json"
 BINARY_CONTENT_TYPE = "application/unknown"
@@ -35,8 +31,17 @@ BINARY_CONTENT_TYPE = "application/unknown"
 _INFINITY = float("inf")
 # orjson refuses documents nested deeper than this; the walk stops there too.
 _ORJSON_MAX_DEPTH = 254
-# Window of the long-number scan of large events (see Marshaller._has_long_number).
+# Larger JSON events are decoded by the C scanner of the reference path, not orjson: orjson
+# first builds a parse tree of about three times the body, so a 5.5 MiB event would peak
+# 18 MB above awslambdaric, while the scanner is only ~15% slower at that size (bench).
+_ORJSON_MAX_BODY = 2 * 1024 * 1024
+# orjson may turn an integer of this many digits or more into a float (beyond 64 bits).
+_LONG_RUN = 19
+# Window of the plain-Python long-number scan of large events (see has_long_number).
 _WINDOW = 256 * 1024
+# Digits 1-9 become "0", so a run of _LONG_RUN zeros marks a long number (plain Python).
+_DIGIT_MAP = bytes.maketrans(b"123456789", b"000000000")
+_LONG_ZEROS = b"0" * _LONG_RUN
 _WHITESPACE = " \t\n\r"
 # Name of the codec error handler that writes what an encoding cannot hold as JSON \u escapes.
 _ESCAPE_ERRORS = "fastrt.json-escape"
@@ -66,21 +71,28 @@ class _ScannerSettings:
 _scan = _json.make_scanner(_ScannerSettings())
 
 
+def _errors():
+    # fastrt.errors shapes failures only: imported by the first one, never on the cold start.
+    from fastrt import errors
+
+    return errors
+
+
 def decode_reference(body) -> object:
     """Decode ``body`` (UTF-8 JSON) to the value simplejson gives, or raise its UnmarshalError."""
     try:
         text = body if type(body) is str else str(body, "utf-8")
     except UnicodeDecodeError as exc:
-        raise errors.unmarshal_failed(exc) from None
+        raise _errors().unmarshal_failed(exc) from None
     start = _skip_bom(text)
     rest = text[start:] if start else text
     start += len(rest) - len(rest.lstrip(_WHITESPACE))
     try:
         value, end = _scan(text, start)
     except Exception as exc:  # StopIteration, a JSONDecodeError, _Rejected, ValueError, RecursionError
-        raise errors.unmarshal_failed(_rejection(text, exc)) from None
+        raise _errors().unmarshal_failed(_rejection(text, exc)) from None
     if end != len(text) and len(text[end:].rstrip(_WHITESPACE)) != 0:
-        raise errors.unmarshal_failed(_rejection(text, None))
+        raise _errors().unmarshal_failed(_rejection(text, None))
     return value
 
 
@@ -105,9 +117,9 @@ def _rejection(text: str, exc: BaseException | None) -> str:
         return "Expecting value: line 1 column 1 (char 0)"
     if isinstance(exc, RecursionError):
         # simplejson's C scanner says "from a string" where the standard library's says "unicode string".
-        kind = "object" if "JSON object" in errors.safe_str(exc) else "array"
+        kind = "object" if "JSON object" in _errors().safe_str(exc) else "array"
         return "maximum recursion depth exceeded while decoding a JSON %s from a string" % kind
-    return errors.safe_str(exc)
+    return _errors().safe_str(exc)
 
 
 class _SimplejsonGrammar:
@@ -552,6 +564,47 @@ def _decimal_fragment_hook(fragment, decimal_type):
     return decimal_fragment
 
 
+def has_long_number(body) -> bool:
+    """Whether ``body`` (bytes or bytearray) holds a run of 19+ digits, which orjson might
+    turn into a float."""
+    if _COMPILED:
+        return _digit_run(body, len(body))
+    # Plain Python: C-level translate + search, in windows (overlapping by a run's length)
+    # so that a multi-megabyte event costs no second copy of itself at once.
+    size = len(body)
+    if size <= _WINDOW:
+        return _LONG_ZEROS in body.translate(_DIGIT_MAP)
+    for start in range(0, size, _WINDOW - _LONG_RUN):
+        if _LONG_ZEROS in body[start : start + _WINDOW].translate(_DIGIT_MAP):
+            return True
+    return False
+
+
+def _digit_run(p, size: int) -> bool:
+    """The compiled scan behind :func:`has_long_number`; ``p`` is a C pointer into the body.
+
+    Looks at the last byte of each window of _LONG_RUN bytes: a non-digit there rules out the
+    whole window, so ordinary JSON is crossed in strides and each byte is read at most twice.
+    """
+    start = 0
+    while start + _LONG_RUN <= size:
+        end = start + _LONG_RUN - 1
+        if not (48 <= p[end] <= 57):
+            start = end + 1
+            continue
+        k = end - 1
+        while k >= start and 48 <= p[k] <= 57:
+            k -= 1
+        if k < start:
+            return True
+        start = k + 1
+    return False
+
+
+# True when this module runs compiled (an extension's __file__ is its shared object).
+_COMPILED = not __file__.endswith(".py")
+
+
 class Marshaller:
     """Event bodies to Python values and handler results to response bodies."""
 
@@ -563,8 +616,6 @@ class Marshaller:
         "_dumps",
         "_default",
         "_leaves",
-        "_digit_map",
-        "_long_number",
     )
 
     def __init__(self, ensure_ascii: bool, extended: bool = False) -> None:
@@ -575,8 +626,6 @@ class Marshaller:
         self._dumps = None
         self._default = None
         self._leaves = frozenset()
-        self._digit_map = b""
-        self._long_number = b""
 
     def enable_fast_path(self) -> None:
         """Switch to orjson where it gives the reference's values; without orjson, stay as is."""
@@ -593,9 +642,6 @@ class Marshaller:
             leaves.update((datetime.datetime, datetime.date, datetime.time, uuid.UUID))
         self._leaves = frozenset(leaves)
         self._default = _decimal_fragment_hook(orjson.Fragment, decimal.Decimal)
-        # Digits 1-9 become "0", so 19 zeros in a row mark a number orjson may turn into a float.
-        self._digit_map = bytes.maketrans(b"123456789", b"000000000")
-        self._long_number = b"0" * 19
         self._loads = orjson.loads
         self._dumps = orjson.dumps
 
@@ -605,27 +651,12 @@ class Marshaller:
             # Large bodies arrive as the transport's bytearray; handlers get bytes, as ever.
             return body if type(body) is bytes else bytes(body)
         loads = self._loads
-        if loads is not None and not self._has_long_number(body):
+        if loads is not None and len(body) <= _ORJSON_MAX_BODY and not has_long_number(body):
             try:
                 return loads(body)
             except Exception:
                 pass  # orjson refuses more than the reference does (BOM, surrogates, depth…)
         return decode_reference(body)
-
-    def _has_long_number(self, body) -> bool:
-        """Whether ``body`` holds a run of 19+ digits, which orjson might turn into a float.
-
-        Scanned in windows (overlapping by a run's length) so that a multi-megabyte event
-        costs no second copy of itself at once: peak memory is part of the bench too.
-        """
-        size = len(body)
-        if size <= _WINDOW:
-            return self._long_number in body.translate(self._digit_map)
-        step = _WINDOW - len(self._long_number)
-        for start in range(0, size, step):
-            if self._long_number in body[start : start + _WINDOW].translate(self._digit_map):
-                return True
-        return False
 
     def encode(self, result: object) -> tuple:
         """``(body, content_type)`` for a handler's result; ``bytes`` are sent as they are."""
@@ -645,9 +676,9 @@ class Marshaller:
             text = self.reference.encode(result)
         except RecursionError:
             # Interpreted, this encoder spends two frames per level: word it as the reference does.
-            raise errors.marshal_failed(_DEPTH_EXCEEDED) from None
+            raise _errors().marshal_failed(_DEPTH_EXCEEDED) from None
         except Exception as exc:
-            raise errors.marshal_failed(exc) from None
+            raise _errors().marshal_failed(exc) from None
         return _utf8(text), JSON_CONTENT_TYPE
 
     def dumps(self, value: object) -> bytes:

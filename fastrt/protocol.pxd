@@ -16,12 +16,18 @@ cdef class Invocation:
 
 cdef class Renderer:
     cdef bytes _common
+    cdef str _common_text
     cdef public bytes next_request
+
+    @cython.locals(id_line=str)
+    cpdef bytes response_head(self, str request_id, str content_type, Py_ssize_t length, object invocation_id)
 
 cdef class Head:
     cdef public int status
-    cdef public dict headers
-    cdef public object content_length
+    cdef public object raw
+    cdef public dict _headers
+    cdef public list fields
+    cdef public Py_ssize_t content_length
     cdef public bint chunked
     cdef public bint close
 
@@ -33,6 +39,9 @@ cdef class ChunkedDecoder:
     cdef Py_ssize_t _remaining
     cdef int _state
 
+@cython.locals(ch=Py_UCS4)
+cpdef str _path_segment(str value)
+
 cpdef Head parse_head(bytes head)
 
 @cython.locals(lines=list, i=Py_ssize_t, headers=dict)
@@ -40,11 +49,26 @@ cpdef Head parse_any_head(bytes head)
 
 @cython.locals(p="const unsigned char *", size=Py_ssize_t, pos=Py_ssize_t, start=Py_ssize_t,
                colon=Py_ssize_t, i=Py_ssize_t, value_start=Py_ssize_t, value_end=Py_ssize_t,
-               c=int, d0=int, d1=int, d2=int, status=int, headers=dict, length=Py_ssize_t,
-               raw_name=bytes, name=object)
+               c=int, d0=int, d1=int, d2=int, status=int, length=Py_ssize_t, slot=int, seen=int,
+               fields=list, parsed=Head, kinds="const unsigned char *")
 cpdef object scan_plain_head(bytes head)
 
-cdef bint _COMPILED
-cdef dict _LOWER_NAMES
+@cython.locals(slot=Py_ssize_t, name=bytes, q="const unsigned char *", j=Py_ssize_t, last=int)
+cdef int _slot_of(const unsigned char *p, Py_ssize_t start, Py_ssize_t size)
 
+cdef int _bodiless_length(int status)
+
+cdef bint _COMPILED
+cdef bytes _BYTE_KINDS
+cdef int _NAME_BYTE
+cdef int _VALUE_BYTE
+cdef tuple _SLOT_NAMES
+cdef Py_ssize_t _SLOT_COUNT
+cdef Py_ssize_t _FIELD_COUNT
+cdef Py_ssize_t _SLOT_CONTENT_LENGTH
+
+@cython.locals(fields=list, invocation=Invocation)
 cpdef Invocation invocation_from(Head head, object body)
+
+@cython.locals(digits=Py_ssize_t)
+cpdef object deadline_ms(str deadline)

@@ -7,8 +7,6 @@ every rule can be unit-tested (and fuzzed) on plain byte strings. The transport 
 Compiled by Cython with ``protocol.pxd`` beside it; runs unchanged as plain Python.
 """
 
-from __future__ import annotations
-
 API_VERSION = "2018-06-01"
 NEXT_PATH = "/2018-06-01/runtime/invocation/next"
 INIT_ERROR_PATH = "/2018-06-01/runtime/init/error"
@@ -35,6 +33,28 @@ H_CONTENT_TYPE = "content-type"
 H_CONTENT_LENGTH = "content-length"
 H_TRANSFER_ENCODING = "transfer-encoding"
 H_CONNECTION = "connection"
+
+# The headers the runtime reads, in the order of ``Head.fields`` (F_* are their indexes).
+FIELD_NAMES = (
+    H_REQUEST_ID,
+    H_DEADLINE,
+    H_FUNCTION_ARN,
+    H_TRACE_ID,
+    H_CLIENT_CONTEXT,
+    H_COGNITO_IDENTITY,
+    H_TENANT_ID,
+    H_INVOCATION_ID,
+    H_CONTENT_TYPE,
+)
+F_REQUEST_ID = 0
+F_DEADLINE = 1
+F_FUNCTION_ARN = 2
+F_TRACE_ID = 3
+F_CLIENT_CONTEXT = 4
+F_COGNITO_IDENTITY = 5
+F_TENANT_ID = 6
+F_INVOCATION_ID = 7
+F_CONTENT_TYPE = 8
 
 ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
 ERROR_BODY_TRAILER = "Lambda-Runtime-Function-Error-Body"
@@ -72,22 +92,32 @@ class Invocation:
         self.body = body
 
     def __repr__(self) -> str:
-        return "Invocation(request_id=%r, content_type=%r, %d bytes)" % (
-            self.request_id,
-            self.content_type,
-            len(self.body),
-        )
+        size = "released" if self.body is None else "%d bytes" % len(self.body)
+        return "Invocation(request_id=%r, content_type=%r, %s)" % (self.request_id, self.content_type, size)
 
 
 class Head:
-    """The status line and headers of one answer, with the framing already decided."""
+    """The status line of one answer, its framing, and the header values the runtime reads.
+
+    ``fields`` holds the values of :data:`FIELD_NAMES` (``None`` when absent); the full header
+    dict is built only when asked for (``headers``), from ``raw``, by the exact parser.
+    """
 
     def __init__(self, status: int, headers: dict, content_length: int, chunked: bool, close: bool) -> None:
         self.status = status
-        self.headers = headers
         self.content_length = content_length
         self.chunked = chunked
         self.close = close
+        self.raw = None
+        self._headers = headers
+        self.fields = [headers.get(name) for name in FIELD_NAMES]
+
+    @property
+    def headers(self) -> dict:
+        """Every header, names lower-cased, the first occurrence of a name winning."""
+        if self._headers is None:
+            self._headers = parse_any_head(self.raw)._headers
+        return self._headers
 
 
 # --- rendering requests -------------------------------------------------------------------
@@ -98,18 +128,21 @@ class Renderer:
 
     def __init__(self, host: str, user_agent: str) -> None:
         # Host, User-Agent and Accept never change, so each request is one %-format of bytes.
-        self._common = ("Host: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n" % (host, user_agent)).encode("latin-1")
+        common = "Host: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n" % (host, user_agent)
+        common.encode("latin-1")  # refused here, once, rather than at every response
+        self._common_text = common
+        self._common = common.encode("latin-1")
         self.next_request = b"GET " + NEXT_PATH.encode() + b" HTTP/1.1\r\n" + self._common + b"\r\n"
 
     def response_head(self, request_id: str, content_type: str, length: int, invocation_id: str | None) -> bytes:
         """Head of ``POST /{id}/response`` for a buffered body of ``length`` bytes."""
-        return b"POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\n%sContent-Type: %s\r\n%sContent-Length: %d\r\n\r\n" % (
-            _path_segment(request_id).encode(),
-            self._common,
-            content_type.encode("latin-1"),
-            _invocation_id_line(invocation_id),
-            length,
-        )
+        # Built as one str and encoded once: the per-event path, where a bytes %-format
+        # (format string parsed every time, one object per argument) costs several times more.
+        id_line = "" if invocation_id is None else "Lambda-Runtime-Invocation-Id: " + invocation_id + "\r\n"
+        return (
+            f"POST /2018-06-01/runtime/invocation/{_path_segment(request_id)}/response HTTP/1.1\r\n"
+            f"{self._common_text}Content-Type: {content_type}\r\n{id_line}Content-Length: {length}\r\n\r\n"
+        ).encode("latin-1")
 
     def error_head(
         self,
@@ -185,14 +218,11 @@ def last_chunk(trailers: list | None = None) -> bytes:
 
 def _path_segment(value: str) -> str:
     # Request ids are UUIDs; anything that could break out of the path is refused rather
-    # than sent, so a hostile header cannot forge a request line. The common case is
-    # decided by two C-level calls; only unusual ids are checked character by character.
-    if value.isascii() and value.replace("-", "").isalnum():
-        return value
+    # than sent, so a hostile header cannot forge a request line.
     if not value:
         raise ProtocolError("empty request id")
     for ch in value:
-        if ch in "/?#% \r\n\t" or ord(ch) < 0x21 or ord(ch) > 0x7E:
+        if ord(ch) < 0x21 or ord(ch) > 0x7E or ch in "/?#%":
             raise ProtocolError("request id %r is not a valid path segment" % value)
     return value
 
@@ -254,86 +284,139 @@ def parse_any_head(head: bytes) -> Head:
             raise ProtocolError("invalid Content-Length: %r" % cl)
         length = int(cl)
     if length < 0 and not chunked:
-        # No framing: a body-less status (1xx, 204, 304) or one that runs until close.
-        length = 0 if (status < 200 or status == 204 or status == 304) else -1
+        length = _bodiless_length(status)
     conn = headers.get(H_CONNECTION)
     close = conn is not None and conn.lower() == "close"
-    return Head(status, headers, length, chunked, close)
+    parsed = Head(status, headers, length, chunked, close)
+    parsed.raw = head
+    return parsed
+
+
+def _bodiless_length(status: int) -> int:
+    # No framing: a body-less status (1xx, 204, 304) or a body that runs until close.
+    return 0 if (status < 200 or status == 204 or status == 304) else -1
 
 
 def scan_plain_head(head: bytes):
     """:func:`parse_any_head` for the common shape, scanned byte by byte; ``None`` otherwise.
 
-    Takes only ASCII heads whose header names are letters, digits and dashes, whose values
-    hold no control characters, with no repeated name and no Transfer-Encoding or Connection
-    header; for those the result equals ``parse_any_head(head)`` (property-tested). Compiled,
-    ``p`` is a C pointer into the bytes; as plain Python it is the bytes themselves.
+    Takes heads whose header names are ASCII letters, digits and dashes and whose values are
+    printable ASCII (tabs allowed), with none of the runtime's headers repeated and no
+    Transfer-Encoding or Connection header; for those the result equals
+    ``parse_any_head(head)`` (property-tested). Only the runtime's headers become objects:
+    the rest are checked and skipped, and ``Head.headers`` parses them only if asked for.
+    Compiled, ``p`` and ``kinds`` are C pointers into bytes; as plain Python they are the bytes.
     """
     p = head
+    kinds = _BYTE_KINDS
     size = len(head)
-    if size < 12 or not head.isascii() or head[:7] != b"HTTP/1." or p[8] != 32:
+    if size < 12 or not head.startswith(b"HTTP/1.") or p[8] != 32:
         return None
     d0 = p[9] - 48
     d1 = p[10] - 48
     d2 = p[11] - 48
     if d0 < 0 or d0 > 9 or d1 < 0 or d1 > 9 or d2 < 0 or d2 > 9:
         return None
-    pos = head.find(b"\r\n")
-    if pos < 0:
-        pos = size
+    pos = 12  # the status line ends at the first CRLF (none can come before the code)
+    while pos < size and not (p[pos] == 13 and pos + 1 < size and p[pos + 1] == 10):
+        pos += 1
     if pos > 12 and p[12] != 32:
         return None
-    headers = {}
+    fields = [None] * _FIELD_COUNT
+    seen = 0
+    length = -1
     while pos < size:
         start = pos + 2  # a line starts after the CRLF that ended the previous one
-        colon = -1
-        i = start
-        while i < size:
-            c = p[i]
-            if c == 13:
-                break
-            if colon < 0:
-                if c == 58:
-                    colon = i
-                elif not (48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122 or c == 45):
-                    return None
-            elif (c < 32 and c != 9) or c == 127:
-                return None
+        colon = start
+        while colon < size and kinds[p[colon]] & _NAME_BYTE:
+            colon += 1
+        if colon == start or colon == size or p[colon] != 58:
+            return None  # no name, a byte no name has, or no colon
+        i = colon + 1
+        while i < size and kinds[p[i]] & _VALUE_BYTE:
             i += 1
-        if colon <= start or (i < size and (i + 1 >= size or p[i + 1] != 10)):
-            return None  # no name, or a CR that does not end the line
+        if i < size and (p[i] != 13 or i + 1 >= size or p[i + 1] != 10):
+            return None  # a control byte, non-ASCII, or a CR that does not end the line
+        pos = i
+        slot = _slot_of(p, start, colon - start)
+        if slot < 0:
+            continue  # a header the runtime does not read
+        if seen & (1 << slot):
+            return None  # repeated: the exact parser decides which value counts
+        seen |= 1 << slot
         value_start = colon + 1
         while value_start < i and (p[value_start] == 32 or p[value_start] == 9):
             value_start += 1
         value_end = i
         while value_end > value_start and (p[value_end - 1] == 32 or p[value_end - 1] == 9):
             value_end -= 1
-        raw_name = head[start:colon]
-        name = _LOWER_NAMES.get(raw_name)
-        if name is None:
-            name = raw_name.lower().decode("ascii")
-            if len(_LOWER_NAMES) < 256:  # bounded: hostile names cannot grow it
-                _LOWER_NAMES[raw_name] = name
-        if name in headers:
-            return None
-        headers[name] = head[value_start:value_end].decode("ascii")
-        pos = i
-    if H_TRANSFER_ENCODING in headers or H_CONNECTION in headers:
-        return None
+        if slot < _FIELD_COUNT:
+            fields[slot] = head[value_start:value_end].decode("ascii")
+        elif slot == _SLOT_CONTENT_LENGTH:
+            if value_end == value_start or value_end - value_start > 18:
+                return None
+            length = 0
+            while value_start < value_end:
+                c = p[value_start] - 48
+                if c < 0 or c > 9:
+                    return None
+                length = length * 10 + c
+                value_start += 1
+        else:
+            return None  # Transfer-Encoding or Connection: framing the exact parser decides
     status = d0 * 100 + d1 * 10 + d2
-    length = -1
-    cl = headers.get(H_CONTENT_LENGTH)
-    if cl is not None:
-        if not cl.isdigit() or len(cl) > 18:
-            return None
-        length = int(cl)
-    elif status < 200 or status == 204 or status == 304:
-        length = 0
-    return Head(status, headers, length, False, False)
+    if length < 0:
+        length = _bodiless_length(status)
+    parsed = Head.__new__(Head)
+    parsed.status = status
+    parsed.content_length = length
+    parsed.chunked = False
+    parsed.close = False
+    parsed.raw = head
+    parsed._headers = None
+    parsed.fields = fields
+    return parsed
 
 
-# Header names as sent -> lower-cased str: the same dozen names arrive with every event.
-_LOWER_NAMES = {}
+def _slot_of(p, start: int, size: int) -> int:
+    """Index in :data:`_SLOT_NAMES` of the header name ``p[start:start+size]``, else -1.
+
+    The name is already known to be letters, digits and dashes, for which ``| 32`` lower-cases
+    a letter and leaves the rest unchanged. Names are told apart by length, then by their
+    last byte (all the Runtime API's share the "lambda-runtime-" prefix), then compared.
+    """
+    last = p[start + size - 1] | 32
+    for slot in range(_SLOT_COUNT):
+        name = _SLOT_NAMES[slot]
+        if len(name) != size:
+            continue
+        q = name
+        if q[size - 1] != last:
+            continue
+        j = 0
+        while j < size and (p[start + j] | 32) == q[j]:
+            j += 1
+        if j == size:
+            return slot
+    return -1
+
+
+# What each byte may be part of: _NAME_BYTE (letters, digits, dash) and/or _VALUE_BYTE
+# (printable ASCII and tab), the plain shape the scanner takes.
+_NAME_BYTE = 1
+_VALUE_BYTE = 2
+_BYTE_KINDS = bytes(
+    (_NAME_BYTE if (48 <= b <= 57 or 65 <= b <= 90 or 97 <= b <= 122 or b == 45) else 0)
+    | (_VALUE_BYTE if (32 <= b <= 126 or b == 9) else 0)
+    for b in range(256)
+)
+
+
+_FIELD_COUNT = len(FIELD_NAMES)
+# The names the scanner recognises: the fields, then the framing headers.
+_SLOT_NAMES = tuple(name.encode("ascii") for name in FIELD_NAMES + (H_CONTENT_LENGTH, H_TRANSFER_ENCODING, H_CONNECTION))
+_SLOT_COUNT = len(_SLOT_NAMES)
+_SLOT_CONTENT_LENGTH = _FIELD_COUNT
 
 # True when this module runs compiled (an extension's __file__ is its shared object).
 _COMPILED = not __file__.endswith(".py")
@@ -341,36 +424,41 @@ _COMPILED = not __file__.endswith(".py")
 
 def invocation_from(head: Head, body: bytes) -> Invocation:
     """Build the :class:`Invocation` from a ``/next`` answer; the request id is required."""
-    headers = head.headers
-    request_id = headers.get(H_REQUEST_ID)
+    fields = head.fields
+    request_id = fields[F_REQUEST_ID]
     if not request_id:
         raise ProtocolError("/next answer has no Lambda-Runtime-Aws-Request-Id")
-    deadline = headers.get(H_DEADLINE)
-    # Like strtoul in the reference: leading digits count, anything else means 0.
-    deadline_ms = 0
-    if deadline:
-        digits = 0
-        while digits < len(deadline) and deadline[digits] in "0123456789":
-            digits += 1
-        # strtoul saturates on overflow; converting thousands of digits would instead raise
-        # ValueError (int's 4300-digit limit) out of the parser (found by fuzzing).
-        number = deadline[:digits].lstrip("0")
-        if len(number) > 20:
-            deadline_ms = _ULONG_MAX
-        elif number:
-            deadline_ms = min(int(number), _ULONG_MAX)
-    return Invocation(
-        request_id,
-        deadline_ms,
-        headers.get(H_FUNCTION_ARN) or "",
-        headers.get(H_TRACE_ID) or None,
-        headers.get(H_CLIENT_CONTEXT) or None,
-        headers.get(H_COGNITO_IDENTITY) or None,
-        headers.get(H_TENANT_ID) or None,
-        headers.get(H_INVOCATION_ID) or None,
-        headers.get(H_CONTENT_TYPE),
-        body,
-    )
+    deadline = fields[F_DEADLINE]
+    invocation = Invocation.__new__(Invocation)
+    invocation.request_id = request_id
+    invocation.deadline_ms = deadline_ms(deadline) if deadline else 0
+    invocation.function_arn = fields[F_FUNCTION_ARN] or ""
+    invocation.trace_id = fields[F_TRACE_ID] or None
+    invocation.client_context = fields[F_CLIENT_CONTEXT] or None
+    invocation.cognito_identity = fields[F_COGNITO_IDENTITY] or None
+    invocation.tenant_id = fields[F_TENANT_ID] or None
+    invocation.invocation_id = fields[F_INVOCATION_ID] or None
+    invocation.content_type = fields[F_CONTENT_TYPE]
+    invocation.body = body
+    return invocation
+
+
+def deadline_ms(deadline: str) -> int:
+    """The deadline header as the reference reads it: like strtoul, leading digits count,
+    anything else means 0, and a number too large saturates."""
+    if len(deadline) <= 19 and deadline.isascii() and deadline.isdigit():
+        return int(deadline)  # the usual shape: 13 digits, below the saturation point
+    digits = 0
+    while digits < len(deadline) and deadline[digits] in "0123456789":
+        digits += 1
+    # Converting thousands of digits would raise ValueError (int's 4300-digit limit) out of
+    # the parser (found by fuzzing): anything past 20 significant digits saturates anyway.
+    number = deadline[:digits].lstrip("0")
+    if len(number) > 20:
+        return _ULONG_MAX
+    if number:
+        return min(int(number), _ULONG_MAX)
+    return 0
 
 
 class ChunkedDecoder:

@@ -6,8 +6,6 @@ and ends the process with exit code 1, and nothing is imported that the first ev
 need.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 
@@ -39,6 +37,7 @@ def run(handler_name: str | None = None, handler=None, environ=None) -> None:
     """Run a runtime process to the end: ``handler_name`` is imported, ``handler`` used as is."""
     if environ is None:
         environ = os.environ
+    _pause_collector()
     config = Config.from_environ(environ, handler_name)
     from fastrt import logs
 
@@ -47,6 +46,7 @@ def run(handler_name: str | None = None, handler=None, environ=None) -> None:
         # Lambda Managed Instances: N worker processes, each a full runtime of its own.
         from fastrt.workers import run_workers
 
+        _resume_collector()
         run_workers(config, environ)
         return
     serve(config, environ, make_transport(config), handler)
@@ -60,6 +60,7 @@ def serve(config: Config, environ, transport, handler=None) -> None:
     from fastrt import handler as handlers
     from fastrt import loop
 
+    _resume_collector()
     if handler is None:
         task_root = config.task_root or _cwd()
         handlers.prepare_sys_path(environ, task_root)
@@ -74,6 +75,31 @@ def serve(config: Config, environ, transport, handler=None) -> None:
 
         restore(config, transport)
     loop.Runtime(config, transport, handler).serve_forever()
+
+
+# Whether run() paused the garbage collector for fastrt's own start-up.
+_collector_paused = False
+
+
+def _pause_collector() -> None:
+    # fastrt's start-up allocates only what lives as long as the process (modules, classes,
+    # functions): collections then free nothing and cost ~3% of the cold start. The collector
+    # runs again before the handler's module is imported.
+    global _collector_paused
+    import gc
+
+    if gc.isenabled():
+        gc.disable()
+        _collector_paused = True
+
+
+def _resume_collector() -> None:
+    global _collector_paused
+    if _collector_paused:
+        import gc
+
+        gc.enable()
+        _collector_paused = False
 
 
 def describe() -> str:

@@ -1,6 +1,8 @@
 # Cython declarations for transport.py (the .py stays plain Python; see setup.py).
 
-from fastrt.protocol cimport Head, Invocation, Renderer
+cimport cython
+
+from fastrt.protocol cimport Head, Invocation, Renderer, invocation_from, parse_head
 
 cdef class SocketTransport:
     cdef public object address
@@ -13,6 +15,25 @@ cdef class SocketTransport:
     cdef public object _sock
     cdef public bytes _rest
     cdef public bint _answered
+
+    @cython.locals(attempt=int, head=Head, body=object)
+    cpdef Invocation next_invocation(self)
+    cpdef tuple post_response(self, str request_id, object body, str content_type, object invocation_id)
+
+    # The per-event calls stay in C; _exchange is also used by the Extensions API client.
+    cpdef tuple _exchange(self, bytes head, object body)
+    cdef tuple _post(self, bytes head, object body)
+    cdef _connect(self)
+    cdef _send(self, bytes head, object body)
+    @cython.locals(buf=bytes, data=bytes, scanned=Py_ssize_t, end=Py_ssize_t, start=Py_ssize_t,
+                   stop=Py_ssize_t, interim=int, head=Head)
+    cdef tuple _read_answer(self)
+    @cython.locals(have=Py_ssize_t, got=Py_ssize_t)
+    cdef _read_exact(self, bytes prefix, Py_ssize_t size)
+    @cython.locals(have=Py_ssize_t)
+    cdef bytes _read_exact_unbounded(self, bytes prefix, Py_ssize_t size)
+    cdef tuple _read_chunked(self, bytes data)
+    cdef bytes _read_until_close(self, bytes prefix)
 
 cdef class Stream:
     cdef SocketTransport _transport

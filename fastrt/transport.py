@@ -10,12 +10,10 @@ connection failed before a single byte of its answer arrived — the case of a k
 connection the server closed while we were idle. ``GET /next`` may always be asked again.
 """
 
-from __future__ import annotations
-
 import _socket
 
 from fastrt import protocol
-from fastrt.protocol import ProtocolError, parse_head
+from fastrt.protocol import ProtocolError, invocation_from, parse_head
 
 # Small bodies are sent in the same write as their head: one syscall, one TCP segment.
 _COALESCE_LIMIT = 65536
@@ -96,7 +94,7 @@ class SocketTransport:
                 if head.status >= 500 or head.status == 403:
                     raise last
                 continue
-            return protocol.invocation_from(head, body)
+            return invocation_from(head, body)
         raise last
 
     def post_response(self, request_id: str, body: bytes, content_type: str, invocation_id: str | None) -> tuple:

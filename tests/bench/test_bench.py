@@ -79,6 +79,12 @@ def test_row_ran_and_answered_every_event(quick_run, name):
     assert row["cold_start_first_next_ms"]["min"] <= row["cold_start_first_response_ms"]["min"]
     _spread_is_sane(row["peak_rss_mib"])
     assert row["peak_rss_after_warm_mib"] > 0
+    peaks = [row["peak_rss_after_mib"][size] for size in SIZES if row["peak_rss_after_mib"][size] is not None]
+    assert peaks and all(peak > 0 for peak in peaks)
+    if name != "seed-bash":
+        # One process's VmHWM only grows: each size's peak is at least the one before (sizes run
+        # smallest first). seed-bash's tree is read at one moment, its curl processes come and go.
+        assert peaks == sorted(peaks) and peaks[-1] <= row["peak_rss_after_warm_mib"]
     assert row["throughput_per_s"] > 0
     # At least the cold starts plus one warm-up and one measured invocation per size it can carry.
     assert row["invocations"] > row["cold_starts"] + 2
@@ -107,13 +113,17 @@ def test_seed_bash_failures_are_shown_not_crashed(quick_run):
 
 def test_targets_compare_fastrt_with_floors_and_awslambdaric(quick_run):
     targets = quick_run[0]["targets"]
-    assert {"cold_start", "warm_cpu_small", "warm_cpu_1MiB"} <= set(targets)
+    assert {"cold_start", "warm_cpu_small", "warm_cpu_1MiB", "peak_rss_1MiB", "peak_rss_5.5MiB"} <= set(targets)
     for name, target in targets.items():
         assert target["ratio"] == pytest.approx(target["fastrt"] / target["baseline"]), name
         assert target["awslambdaric_over_fastrt"] == pytest.approx(target["awslambdaric"] / target["fastrt"]), name
+        assert target["fastrt_over_awslambdaric"] == pytest.approx(target["fastrt"] / target["awslambdaric"]), name
     assert targets["cold_start"]["baseline_row"] == "floor"
+    assert targets["cold_start_layer"]["row"] == "fastrt-layer"
     assert targets["warm_cpu_small"]["limit"] == 1.15
+    assert targets["warm_cpu_small"]["awslambdaric_limit"] == 0.35
     assert isinstance(targets["warm_cpu_1MiB"]["met"], bool)
+    assert isinstance(targets["peak_rss_5.5MiB"]["awslambdaric_met"], bool)
 
 
 def test_layer_sizes_and_machine(quick_run):

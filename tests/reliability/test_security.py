@@ -27,6 +27,11 @@ def _runtime_sources():
                 yield os.path.join(root, name)
 
 
+# The one import by name: the handler module _HANDLER names (configuration, never event content),
+# imported as awslambdaric imports it with importlib.import_module.
+_ALLOWED = {(os.path.join("fastrt", "handler.py"), "__import__")}
+
+
 def _dangerous_calls(path: str) -> list:
     """Calls that could run text as code or as a shell command line."""
     tree = ast.parse(open(path, encoding="utf-8").read(), path)
@@ -39,7 +44,8 @@ def _dangerous_calls(path: str) -> list:
         owner = func.value.id if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) else ""
         where = "%s:%d" % (os.path.relpath(path, REPO), node.lineno)
         if isinstance(func, ast.Name) and name in ("eval", "exec", "compile", "__import__"):
-            found.append("%s %s()" % (where, name))
+            if (os.path.relpath(path, REPO), name) not in _ALLOWED:
+                found.append("%s %s()" % (where, name))
         if owner == "os" and (name in ("system", "popen") or name.startswith(("spawn", "exec"))):
             found.append("%s os.%s()" % (where, name))
         if owner in ("pickle", "marshal") and name in ("loads", "load"):
