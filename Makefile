@@ -29,7 +29,7 @@ build: $(PY)
 
 test: build
 	$(PY) -m pytest -q tests
-	FASTRT_PURE=1 $(PY) -m pytest -q tests/runtime
+	FASTRT_PURE=1 $(PY) -m pytest -q tests/runtime tests/marshal
 	$(MAKE) test-target
 
 # The runtime suites again on the Lambda target interpreter (compiled and pure modes).

@@ -155,3 +155,31 @@ def test_raw_events_are_handed_over_as_bytes_even_from_a_bytearray():
     marshaller = Marshaller(ensure_ascii=True)
     event = marshaller.decode(bytearray(b"\x00raw"), "application/octet-stream")
     assert type(event) is bytes and event == b"\x00raw"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=80) | st.text(alphabet="0123456789 ,-.e", max_size=80).map(str.encode), st.booleans())
+def test_the_long_number_scan_finds_exactly_the_runs_of_19_digits(data, as_bytearray):
+    # Compiled, a strided C scan; plain Python, translate + search: both must equal the regex.
+    import re
+
+    from fastrt.marshal import has_long_number
+
+    body = bytearray(data) if as_bytearray else data
+    assert has_long_number(body) == (re.search(rb"[0-9]{19}", data) is not None)
+
+
+def test_events_over_the_orjson_limit_decode_to_the_same_values():
+    # Above _ORJSON_MAX_BODY the reference path's C scanner decodes (orjson's parse tree would
+    # triple the peak memory); the values are the same, big integers and Decimals-to-be included.
+    from fastrt import marshal
+
+    marshaller = Marshaller(ensure_ascii=False)
+    marshaller.enable_fast_path()
+    records = [{"id": i, "name": "item-%06d" % i, "score": i / 4, "tags": ["a", "é"], "ok": i % 2 == 0} for i in range(40000)]
+    document = {"records": records, "big": 123456789012345678901234567890, "nothing": None}
+    body = json.dumps(document).encode()
+    assert len(body) > marshal._ORJSON_MAX_BODY
+    for given_body in (body, bytearray(body)):
+        event = marshaller.decode(given_body, "application/json")
+        assert event == document and type(event["big"]) is int
