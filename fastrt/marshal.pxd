@@ -4,6 +4,7 @@ cimport cython
 
 # The type walk before orjson recurses once per container: a C call instead of a Python one.
 cpdef bint _plain(object value, object leaves, int depth=*)
+cdef bint _plain_item(object item, object leaves, int depth) except -1
 
 cdef bint _COMPILED
 cdef Py_ssize_t _LONG_RUN

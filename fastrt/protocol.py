@@ -127,11 +127,11 @@ class Renderer:
     """Renders every request of one runtime; the fixed header block is encoded once."""
 
     def __init__(self, host: str, user_agent: str) -> None:
-        # Host, User-Agent and Accept never change, so each request is one %-format of bytes.
+        # Host, User-Agent and Accept never change: rendered once, as text for the per-event
+        # response head and as bytes for the other requests.
         common = "Host: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n" % (host, user_agent)
-        common.encode("latin-1")  # refused here, once, rather than at every response
-        self._common_text = common
         self._common = common.encode("latin-1")
+        self._common_text = common
         self.next_request = b"GET " + NEXT_PATH.encode() + b" HTTP/1.1\r\n" + self._common + b"\r\n"
 
     def response_head(self, request_id: str, content_type: str, length: int, invocation_id: str | None) -> bytes:
