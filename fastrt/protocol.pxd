@@ -42,6 +42,8 @@ cdef class ChunkedDecoder:
 @cython.locals(ch=Py_UCS4)
 cpdef str _path_segment(str value)
 
+cdef str _invocation_id_text(object invocation_id)
+
 cpdef Head parse_head(bytes head)
 
 @cython.locals(lines=list, i=Py_ssize_t, headers=dict)

@@ -57,6 +57,7 @@ F_INVOCATION_ID = 7
 F_CONTENT_TYPE = 8
 
 ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
+INVOCATION_ID_HEADER = "Lambda-Runtime-Invocation-Id"
 ERROR_BODY_TRAILER = "Lambda-Runtime-Function-Error-Body"
 
 
@@ -138,7 +139,7 @@ class Renderer:
         """Head of ``POST /{id}/response`` for a buffered body of ``length`` bytes."""
         # Built as one str and encoded once: the per-event path, where a bytes %-format
         # (format string parsed every time, one object per argument) costs several times more.
-        id_line = "" if invocation_id is None else "Lambda-Runtime-Invocation-Id: " + invocation_id + "\r\n"
+        id_line = _invocation_id_text(invocation_id)
         return (
             f"POST /2018-06-01/runtime/invocation/{_path_segment(request_id)}/response HTTP/1.1\r\n"
             f"{self._common_text}Content-Type: {content_type}\r\n{id_line}Content-Length: {length}\r\n\r\n"
@@ -194,11 +195,15 @@ class Renderer:
         )
 
 
-def _invocation_id_line(invocation_id: str | None) -> bytes:
+def _invocation_id_text(invocation_id: str | None) -> str:
     # Echoed back so the platform can refuse an answer meant for another invocation.
     if invocation_id is None:
-        return b""
-    return b"Lambda-Runtime-Invocation-Id: %s\r\n" % invocation_id.encode("latin-1")
+        return ""
+    return f"{INVOCATION_ID_HEADER}: {invocation_id}\r\n"
+
+
+def _invocation_id_line(invocation_id: str | None) -> bytes:
+    return _invocation_id_text(invocation_id).encode("latin-1")
 
 
 def chunk(data: bytes) -> bytes:

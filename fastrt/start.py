@@ -6,6 +6,7 @@ and ends the process with exit code 1, and nothing is imported that the first ev
 need.
 """
 
+import gc
 import os
 import sys
 
@@ -86,8 +87,6 @@ def _pause_collector() -> None:
     # functions): collections then free nothing and cost ~3% of the cold start. The collector
     # runs again before the handler's module is imported.
     global _collector_paused
-    import gc
-
     if gc.isenabled():
         gc.disable()
         _collector_paused = True
@@ -96,8 +95,6 @@ def _pause_collector() -> None:
 def _resume_collector() -> None:
     global _collector_paused
     if _collector_paused:
-        import gc
-
         gc.enable()
         _collector_paused = False
 

@@ -69,7 +69,7 @@ class Urllib3Transport:
     def post_response(self, request_id: str, body: bytes, content_type: str, invocation_id: str | None) -> tuple:
         headers = {"Content-Type": content_type}
         if invocation_id is not None:
-            headers["Lambda-Runtime-Invocation-Id"] = invocation_id
+            headers[protocol.INVOCATION_ID_HEADER] = invocation_id
         path = "/2018-06-01/runtime/invocation/%s/response" % protocol._path_segment(request_id)
         status, _headers, answer = self._request("POST", path, body, headers)
         return status, answer
@@ -84,7 +84,7 @@ class Urllib3Transport:
     ) -> tuple:
         headers = {"Content-Type": "application/json", protocol.ERROR_TYPE_HEADER: error_type}
         if invocation_id is not None:
-            headers["Lambda-Runtime-Invocation-Id"] = invocation_id
+            headers[protocol.INVOCATION_ID_HEADER] = invocation_id
         if xray_cause:
             headers["Lambda-Runtime-Function-XRay-Error-Cause"] = xray_cause
         path = "/2018-06-01/runtime/invocation/%s/error" % protocol._path_segment(request_id)
@@ -113,7 +113,7 @@ class Urllib3Transport:
             conn.putheader("Transfer-Encoding", "chunked")
             conn.putheader("Trailer", "%s, %s" % (protocol.ERROR_TYPE_HEADER, protocol.ERROR_BODY_TRAILER))
             if invocation_id is not None:
-                conn.putheader("Lambda-Runtime-Invocation-Id", invocation_id)
+                conn.putheader(protocol.INVOCATION_ID_HEADER, invocation_id)
             conn.endheaders()
         except (OSError, HTTPError) as exc:
             conn.close()
