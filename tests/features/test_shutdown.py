@@ -135,8 +135,10 @@ def test_first_hook_registers_a_no_op_extension_before_the_first_next(tmp_path):
         registration = stub.requests[register_at]
         assert registration["headers"]["lambda-extension-name"] == "fastrt-graceful-shutdown"
         assert json.loads(registration["body"]) == {"events": []}
+        # The extension's /event/next poll is opened on its own thread, so it may trail the response.
+        wait_until(lambda: any(r["path"] == "/2020-01-01/extension/event/next" for r in stub.requests))
         polls = [r for r in stub.requests if r["path"] == "/2020-01-01/extension/event/next"]
-        assert polls and polls[0]["headers"]["lambda-extension-identifier"] == "ext-id-1"
+        assert polls[0]["headers"]["lambda-extension-identifier"] == "ext-id-1"
         # idle again: the second /next is parked (never answered by the stub)
         wait_until(lambda: [r["path"] for r in stub.requests].count("/2018-06-01/runtime/invocation/next") == 2)
         proc.send_signal(signal.SIGTERM)
