@@ -32,6 +32,10 @@ def extensions():
             # Types come from the .pxd files only, so the .py keeps plain-Python semantics.
             "annotation_typing": False,
             "embedsignature": False,
+            # Plain C functions instead of Cython's introspectable function objects: each
+            # module's init then builds no code object per function (~0.5M instructions less
+            # per cold start). Nothing in the runtime introspects its own internals.
+            "binding": False,
         },
         quiet=True,
     )

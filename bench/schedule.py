@@ -55,9 +55,10 @@ class Profile:
 
 
 QUICK = Profile(
-    cold_trials=4,
+    # Enough cold starts and 1 MiB events that one slow sample cannot move a median by itself.
+    cold_trials=10,
     blocks=2,
-    per_block={"small": 150, "1MiB": 4, "5.5MiB": 1},
+    per_block={"small": 150, "1MiB": 8, "5.5MiB": 1},
     warmup={"small": 20, "1MiB": 1, "5.5MiB": 1},
     cell_budget_s=2.0,
     throughput_events=300,

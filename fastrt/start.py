@@ -34,6 +34,42 @@ def make_transport(config: Config):
     return SocketTransport(config.runtime_api, USER_AGENT)
 
 
+def main(argv: list) -> None:
+    """The command line of ``python -m fastrt [HANDLER]`` and of the layer's launcher."""
+    args = argv[1:]
+    if args and args[0] in ("--version", "-V"):
+        print(describe())
+        return
+    if args and args[0] in ("--help", "-h"):
+        print(
+            "usage: python -m fastrt [HANDLER]\n\n"
+            "Serve HANDLER (module.function; default: $_HANDLER) on the Lambda Runtime API\n"
+            "at $AWS_LAMBDA_RUNTIME_API. --version shows the version, core and transport."
+        )
+        return
+    if len(args) > 1 or (args and args[0].startswith("-")):
+        sys.stderr.write("usage: python -m fastrt [HANDLER]\n")
+        sys.exit(2)
+    run(handler_name=args[0] if args else None)
+
+
+def launch_layer(launcher: str, argv: list) -> None:
+    """``main`` for the layer's ``fastrt-launch.py`` (``launcher``), which put the layer's python
+    dir at ``sys.path[0]`` to import fastrt."""
+    layer_root = os.path.dirname(os.path.abspath(launcher))
+    # Only fastrt itself was found there (its submodules come from the package's own __path__):
+    # sys.path[0] becomes "" as under `python -c`, which the §1.1 set-up replaces with the task root.
+    sys.path[0] = ""
+    if layer_root != "/opt":
+        # Unpacked elsewhere (tests, local runs): where fastrt finds the layer directories of §1.1.
+        os.environ["FASTRT_LAYER_ROOT"] = layer_root
+    if os.environ.get("PYTHONPATH"):
+        # With PYTHONPATH set the managed runtime keeps /opt/python off sys.path (§1.1); fastrt's own
+        # dependencies (orjson, urllib3) must still import, so the layer goes last, shadowing nothing.
+        sys.path.append(os.path.join(layer_root, "python"))
+    main(argv)
+
+
 def run(handler_name: str | None = None, handler=None, environ=None) -> None:
     """Run a runtime process to the end: ``handler_name`` is imported, ``handler`` used as is."""
     if environ is None:
@@ -61,7 +97,7 @@ def serve(config: Config, environ, transport, handler=None) -> None:
     from fastrt import handler as handlers
     from fastrt import loop
 
-    _resume_collector()
+    _resume_collector(freeze=handler is None)
     if handler is None:
         task_root = config.task_root or _cwd()
         handlers.prepare_sys_path(environ, task_root)
@@ -92,9 +128,15 @@ def _pause_collector() -> None:
         _collector_paused = True
 
 
-def _resume_collector() -> None:
+def _resume_collector(freeze: bool = False) -> None:
     global _collector_paused
     if _collector_paused:
+        if freeze:
+            # Only the interpreter's and fastrt's start-up exist yet, all of it as long-lived
+            # as the process: frozen, no later collection walks it, and the allocations counted
+            # while paused do not set one off at once. (Not when embedded: the caller's objects
+            # could hold garbage that freezing would keep forever.)
+            gc.freeze()
         gc.enable()
         _collector_paused = False
 

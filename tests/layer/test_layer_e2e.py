@@ -127,14 +127,34 @@ def test_bootstrap_without_interpreter_says_what_it_tried(layer_root, tmp_path):
     assert "$FASTRT_PYTHON (unset)" in message and "python3 on PATH (%s)" % empty_bin in message
 
 
-def test_bootstrap_rejects_a_missing_fastrt_python(layer_root, tmp_path):
+@pytest.mark.parametrize("given", ["missing path", "directory", "name not on PATH"])
+def test_bootstrap_rejects_a_fastrt_python_that_is_not_an_executable(layer_root, tmp_path, given):
+    fastrt_python = {
+        "missing path": str(tmp_path / "nope"),
+        "directory": str(tmp_path),
+        "name not on PATH": "fastrt-no-such-python",
+    }[given]
     done = subprocess.run(
         [os.path.join(layer_root, "bootstrap")],
-        env={"PATH": os.environ["PATH"], "FASTRT_PYTHON": str(tmp_path / "nope")},
+        env={"PATH": os.environ["PATH"], "FASTRT_PYTHON": fastrt_python},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30,
     )
     assert done.returncode == 127
-    assert "FASTRT_PYTHON=%s is not an executable" % (tmp_path / "nope") in done.stderr
+    assert "FASTRT_PYTHON=%s is not an executable" % fastrt_python in done.stderr
+
+
+def test_bootstrap_finds_a_fastrt_python_named_on_path(layer_root, base_python, tmp_path):
+    # A bare command name is looked up on PATH, as `exec` will.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "my-python").symlink_to(base_python)
+    done = subprocess.run(
+        [os.path.join(layer_root, "bootstrap"), "--version"],
+        env={"PATH": "%s:%s" % (bin_dir, os.environ["PATH"]), "FASTRT_PYTHON": "my-python"},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=30,
+    )
+    assert done.returncode == 0, done.stdout
+    assert done.stdout.startswith("fastrt ")
 
 
 def test_wrapper_without_interpreter_argument_explains_itself(layer_root):

@@ -24,6 +24,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 RUNTIME_COMMANDS = {
     "fastrt": [sys.executable, "-m", "fastrt"],
     "awslambdaric": [sys.executable, "-m", "awslambdaric"],
+    # A bootstrap of the user's own: the task root's app.py, which calls fastrt.serve(callable).
+    "fastrt-embedded": [sys.executable, "app.py"],
 }
 
 
