@@ -207,7 +207,7 @@ class _SimplejsonGrammar:
 
     def hex4(self, pos: int) -> int:
         digits = self.text[pos : pos + 4]
-        if len(digits) != 4 or not all(c in "0123456789abcdefABCDEF" for c in digits):
+        if len(digits) != 4 or not all([c in "0123456789abcdefABCDEF" for c in digits]):
             self.fail("Invalid \\uXXXX escape sequence", pos - 2)
         return int(digits, 16)
 

@@ -217,7 +217,7 @@ def last_chunk(trailers: list | None = None) -> bytes:
     """The terminating chunk, with ``(name, value)`` trailers when a stream failed."""
     if not trailers:
         return b"0\r\n\r\n"
-    lines = "".join("%s: %s\r\n" % (name, value) for name, value in trailers)
+    lines = "".join(["%s: %s\r\n" % (name, value) for name, value in trailers])
     return b"0\r\n" + lines.encode("latin-1") + b"\r\n"
 
 
@@ -413,15 +413,17 @@ def _slot_of(p, start: int, size: int) -> int:
 _NAME_BYTE = 1
 _VALUE_BYTE = 2
 _BYTE_KINDS = bytes(
-    (_NAME_BYTE if (48 <= b <= 57 or 65 <= b <= 90 or 97 <= b <= 122 or b == 45) else 0)
-    | (_VALUE_BYTE if (32 <= b <= 126 or b == 9) else 0)
-    for b in range(256)
+    [
+        (_NAME_BYTE if (48 <= b <= 57 or 65 <= b <= 90 or 97 <= b <= 122 or b == 45) else 0)
+        | (_VALUE_BYTE if (32 <= b <= 126 or b == 9) else 0)
+        for b in range(256)
+    ]
 )
 
 
 _FIELD_COUNT = len(FIELD_NAMES)
 # The names the scanner recognises: the fields, then the framing headers.
-_SLOT_NAMES = tuple(name.encode("ascii") for name in FIELD_NAMES + (H_CONTENT_LENGTH, H_TRANSFER_ENCODING, H_CONNECTION))
+_SLOT_NAMES = tuple([name.encode("ascii") for name in FIELD_NAMES + (H_CONTENT_LENGTH, H_TRANSFER_ENCODING, H_CONNECTION)])
 _SLOT_COUNT = len(_SLOT_NAMES)
 _SLOT_CONTENT_LENGTH = _FIELD_COUNT
 

@@ -31,15 +31,7 @@ _RETRY_DELAYS_S = (0.0, 0.01, 0.05, 0.1, 0.25, 0.5)
 
 
 class ConnectionLost(Exception):
-    """The connection failed; ``answered`` tells whether part of an answer had arrived."""
-
-    def __init__(self, message: str, answered: bool = False) -> None:
-        Exception.__init__(self, message)
-        self.answered = answered
-
-
-class _Closed(Exception):
-    """The peer closed the connection (internal: turned into ConnectionLost)."""
+    """The connection to the Runtime API failed and could not be restored."""
 
 
 def split_address(address: str) -> tuple:
@@ -153,11 +145,12 @@ class SocketTransport:
             except ProtocolError:
                 self.close()  # the stream is out of step: never reuse it
                 raise
-            except (OSError, _Closed) as exc:
+            except (OSError, EOFError) as exc:
+                # Resent only when no byte of its answer arrived (the request may have counted).
                 answered = self._answered
                 self.close()
                 if answered or attempt:
-                    raise ConnectionLost("Runtime API connection lost: %s" % (exc,), answered)
+                    raise ConnectionLost("Runtime API connection lost: %s" % (exc,))
         raise AssertionError("unreachable")
 
     def _connect(self) -> None:
@@ -219,7 +212,8 @@ class SocketTransport:
                 scanned = len(buf) - 3 if len(buf) > 3 else 0
                 data = sock.recv(_RECV_SIZE)
                 if not data:
-                    raise _Closed("connection closed by the Runtime API")
+                    # EOFError, the builtin for "the peer closed": turned into ConnectionLost.
+                    raise EOFError("connection closed by the Runtime API")
                 self._answered = True
                 buf = buf + data if buf else data
             head = parse_head(buf[:end])
@@ -322,10 +316,9 @@ class Stream:
             transport._sock.sendall(protocol.last_chunk(trailers))
             transport._answered = False
             head, body = transport._read_answer()
-        except (OSError, _Closed) as exc:
-            answered = transport._answered
+        except (OSError, EOFError) as exc:
             transport.close()
-            raise ConnectionLost("Runtime API connection lost while streaming: %s" % (exc,), answered)
+            raise ConnectionLost("Runtime API connection lost while streaming: %s" % (exc,))
         return head.status, body
 
     def abort(self) -> None:

@@ -144,7 +144,7 @@ class Urllib3Transport:
                 # RemoteDisconnected / reset before any answer byte: the stale keep-alive case.
                 if attempt == 0 and _nothing_answered(exc):
                     continue
-                raise ConnectionLost("Runtime API connection lost: %s" % (exc,), True)
+                raise ConnectionLost("Runtime API connection lost: %s" % (exc,))
             except HTTPError as exc:
                 raise ProtocolError("Runtime API answer unreadable: %s" % (exc,))
             return self._read(response)
@@ -194,7 +194,7 @@ class _Urllib3Stream:
             return response.status, response.read()
         except (OSError, HTTPError) as exc:
             conn.close()
-            raise ConnectionLost("Runtime API connection lost while streaming: %s" % (exc,), True)
+            raise ConnectionLost("Runtime API connection lost while streaming: %s" % (exc,))
         finally:
             self._pool._put_conn(conn)
 

@@ -1,8 +1,13 @@
-"""Start-up beyond ``python -m fastrt``: the embedding API, and the collector a handler finds."""
+"""Start-up beyond ``python -m fastrt``: the embedding API, the collector a handler finds, and
+what the compiled core builds at import."""
 
 import json
 import subprocess
 import sys
+
+import pytest
+
+from runtime_harness import PURE
 
 # fastrt pauses the garbage collector while it imports itself; the handler must find it on.
 COLLECTOR_STATE = """
@@ -60,3 +65,31 @@ def test_embedding_api_serves_a_callable_and_freezes_nothing(serve):
     for body in _served(serve(COLLECTOR_STATE, runtime="fastrt-embedded")):
         assert body["enabled"] is True
         assert body["frozen"] < body["frozen_at_import"] + _A_FREEZE
+
+
+# Compiled, the core's modules build only static (extension) types at import: a Python class
+# statement costs three times as much at every cold start, and one generator expression or
+# Python-class method brings Cython's shared types (a module and three more types) with it.
+CORE_TYPES = """
+import json, sys
+import fastrt, fastrt.loop
+found = {}
+for name in fastrt.COMPILED_MODULES:
+    module = sys.modules["fastrt." + name]
+    for value in vars(module).values():
+        if isinstance(value, type) and value.__module__ == module.__name__:
+            found[module.__name__ + "." + value.__name__] = bool(value.__flags__ & (1 << 9))
+print(json.dumps({"compiled": fastrt.COMPILED, "types": found,
+                  "cython_shared": sorted(m for m in sys.modules if m.startswith("_cython_"))}))
+"""
+
+
+@pytest.mark.skipif(PURE, reason="the pure-Python mode builds Python classes by definition")
+def test_compiled_core_builds_only_static_types():
+    run = subprocess.run([sys.executable, "-c", CORE_TYPES], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    seen = json.loads(run.stdout)
+    assert seen["compiled"] is True
+    assert "fastrt.loop.Runtime" in seen["types"] and "fastrt.transport.ConnectionLost" in seen["types"]
+    assert [name for name, heap in seen["types"].items() if heap] == []
+    assert seen["cython_shared"] == []
