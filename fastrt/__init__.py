@@ -15,24 +15,24 @@ __version__ = "0.1.0"
 COMPILED_MODULES = ("protocol", "transport", "loop", "marshal")
 
 
-class _PureSourceFinder:
-    """Finds the plain ``.py`` of the compiled modules, ahead of the extension beside it."""
-
-    @staticmethod
-    def find_spec(fullname: str, path=None, target=None):
-        package, _, name = fullname.rpartition(".")
-        if package != "fastrt" or name not in COMPILED_MODULES:
-            return None
-        from importlib.machinery import ModuleSpec, SourceFileLoader
-
-        location = _os.path.join(_os.path.dirname(__file__), name + ".py")
-        spec = ModuleSpec(fullname, SourceFileLoader(fullname, location), origin=location)
-        spec.has_location = True
-        return spec
-
-
 if _os.environ.get("FASTRT_PURE", "") not in ("", "0"):
     import sys as _sys
+
+    # Defined only when asked for: a class statement is work at every cold start.
+    class _PureSourceFinder:
+        """Finds the plain ``.py`` of the compiled modules, ahead of the extension beside it."""
+
+        @staticmethod
+        def find_spec(fullname: str, path=None, target=None):
+            package, _, name = fullname.rpartition(".")
+            if package != "fastrt" or name not in COMPILED_MODULES:
+                return None
+            from importlib.machinery import ModuleSpec, SourceFileLoader
+
+            location = _os.path.join(_os.path.dirname(__file__), name + ".py")
+            spec = ModuleSpec(fullname, SourceFileLoader(fullname, location), origin=location)
+            spec.has_location = True
+            return spec
 
     _sys.meta_path.insert(0, _PureSourceFinder)
 

@@ -325,7 +325,13 @@ def _logging_imported() -> None:
 
 
 class _ConfigureLoggingOnImport:
-    """``sys.meta_path`` entry: ``logging`` is found as usual, configured once it has executed."""
+    """``sys.meta_path`` entry: ``logging`` is found as usual, configured once it has executed.
+
+    It is also the loader of that one import (wrapping the real one): one class, not two, is
+    built at every cold start.
+    """
+
+    loader = None
 
     def find_spec(self, fullname: str, path=None, target=None):
         if fullname != "logging":
@@ -337,16 +343,10 @@ class _ConfigureLoggingOnImport:
             spec = find_spec(fullname, path, target)
             if spec is not None:
                 if spec.loader is not None:
-                    spec.loader = _ConfigureAfterExec(spec.loader)
+                    self.loader = spec.loader
+                    spec.loader = self
                 return spec
         return None
-
-
-class _ConfigureAfterExec:
-    """Loader wrapper: the real loader runs the module, then logging is configured."""
-
-    def __init__(self, loader) -> None:
-        self.loader = loader
 
     def create_module(self, spec):
         return self.loader.create_module(spec)
