@@ -39,13 +39,28 @@ def prepare_sys_path(environ, task_root: str, version: tuple = sys.version_info)
         front.append(runtime_dir)
     sys.path[0:0] = [p for p in front if p not in sys.path or p == task_root]
     if task_root:
-        site.addsitedir(task_root)
+        _add_site_dir(site, task_root)
     if not user_pythonpath:
         for path in layer_dirs:
-            site.addsitedir(path)
+            _add_site_dir(site, path)
         if runtime_dir:
             # Child processes of the function see the runtime dir, as under the reference.
             environ["PYTHONPATH"] = runtime_dir
+
+
+def _add_site_dir(site, path: str) -> None:
+    """``site.addsitedir(path)`` for a folder just put on ``sys.path``, skipped where it would do
+    nothing: the folder exists and holds no ``.pth`` file. (Each call stats every ``sys.path``
+    entry first: a third of a millisecond per cold start for the three folders.)"""
+    import os
+
+    try:
+        names = os.listdir(path)
+    except OSError:
+        names = None  # missing (addsitedir then appends it, as for the reference) or unreadable
+    # Any .pth at all, hidden ones too: which of them count differs between versions of site.
+    if names is None or any(name.endswith(".pth") for name in names):
+        site.addsitedir(path)
 
 
 def _cwd() -> str:

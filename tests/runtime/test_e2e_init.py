@@ -92,3 +92,52 @@ def test_user_pythonpath_means_only_the_task_root_is_added(serve, tmp_path):
     fn = serve(source, env={"PYTHONPATH": str(tmp_path / "mine")})
     first, pythonpath = json.loads(fn.invoke({}).body)
     assert first == fn.task_root and pythonpath == str(tmp_path / "mine")
+
+
+# prepare_sys_path skips the site.addsitedir calls that would do nothing; the sys.path it
+# leaves must be the one of the managed runtime's plain calls, in every folder state.
+_SYS_PATH_AFTER = """
+import json, os, site, sys
+task_root, opt, mode = sys.argv[1:]
+os.environ["FASTRT_LAYER_ROOT"] = opt
+os.environ.pop("PYTHONPATH", None)
+if mode == "fastrt":
+    from fastrt import handler
+    handler.prepare_sys_path(os.environ, task_root)
+else:
+    del sys.path[0]
+    layer_dirs = ["%s/python/lib/python%d.%d/site-packages" % (opt, *sys.version_info[:2]), opt + "/python"]
+    sys.path[0:0] = [task_root] + [p for p in layer_dirs if p not in sys.path]
+    for path in [task_root] + layer_dirs:
+        site.addsitedir(path)
+print(json.dumps(sys.path))
+"""
+
+
+@pytest.mark.parametrize("state", ["no_layer", "layer_python_only", "pth_everywhere", "hidden_pth_only"])
+def test_sys_path_is_that_of_plain_addsitedir_calls(tmp_path, state):
+    import subprocess
+    import sys
+
+    task_root, opt = tmp_path / "task", tmp_path / "opt"
+    task_root.mkdir()
+    site_packages = opt / "python" / "lib" / ("python%d.%d" % sys.version_info[:2]) / "site-packages"
+    if state != "no_layer":
+        (opt / "python").mkdir(parents=True)
+    if state == "pth_everywhere":
+        site_packages.mkdir(parents=True)
+        for folder, name in ((task_root, "a.pth"), (site_packages, "b.pth"), (opt / "python", "c.pth")):
+            (folder / ("extra_" + name[0])).mkdir()
+            (folder / name).write_text("extra_%s\n" % name[0])
+    if state == "hidden_pth_only":
+        (task_root / "hidden").mkdir()
+        (task_root / ".hidden.pth").write_text("hidden\n")
+    paths = {}
+    for mode in ("fastrt", "reference"):
+        run = subprocess.run([sys.executable, "-c", _SYS_PATH_AFTER, str(task_root), str(opt), mode],
+                             capture_output=True, text=True, cwd=str(tmp_path))
+        assert run.returncode == 0, run.stderr
+        paths[mode] = json.loads(run.stdout)
+    assert paths["fastrt"] == paths["reference"]
+    if state == "pth_everywhere":
+        assert str(task_root / "extra_a") in paths["fastrt"] and str(site_packages / "extra_b") in paths["fastrt"]
