@@ -182,7 +182,9 @@ def _newest_source(root: str) -> float:
         for dirpath, dirnames, files in os.walk(os.path.join(root, folder)):
             dirnames[:] = [d for d in dirnames if d != "__pycache__"]
             for name in files:
-                if name.endswith((".py", ".pxd", ".sh", ".txt", "bootstrap", "fastrt")):
+                # Under layer/ every file (entry.c, the launcher…); under fastrt/ the sources only
+                # (the .c files there are Cython's output, remade by every in-place build).
+                if folder == "layer" or name.endswith((".py", ".pxd")):
                     newest = max(newest, os.path.getmtime(os.path.join(dirpath, name)))
     script = os.path.join(root, "build-layer.sh")
     return max(newest, os.path.getmtime(script)) if os.path.exists(script) else newest

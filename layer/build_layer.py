@@ -7,9 +7,9 @@ Run it with the interpreter the layer targets (bytecode and the compiled core ar
 
 Layout of the zip (Lambda unpacks it to /opt):
 
-    bootstrap              provided.al2023 entry point (POSIX sh)
-    fastrt                 AWS_LAMBDA_EXEC_WRAPPER for the managed python3.x runtimes (POSIX sh)
-    fastrt-launch.py       what both scripts exec: starts fastrt from this layer
+    bootstrap              provided.al2023 entry point (static executable, from layer/entry.c)
+    fastrt                 AWS_LAMBDA_EXEC_WRAPPER for the managed python3.x runtimes (likewise)
+    fastrt-launch.py       what both exec with the interpreter: starts fastrt from this layer
     python/                fastrt (compiled core + plain modules), orjson, urllib3
     fastrt-python/         only with --bundle-python: a trimmed CPython for provided.al2023
 
@@ -165,9 +165,7 @@ def compile_core(src: str, work: str) -> list[str]:
         os.path.join(tree, "fastrt"),
         ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.c", "*.html"),
     )
-    import sysconfig
-
-    compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    compiler = _c_compiler()
     env = dict(os.environ)
     env.pop("FASTRT_NO_EXT", None)
     env.update(CFLAGS="-O2 -g0", LDSHARED="%s -shared" % compiler, LDFLAGS="")
@@ -188,6 +186,13 @@ def compile_core(src: str, work: str) -> list[str]:
     return sorted(built.values())
 
 
+def _c_compiler() -> str:
+    """$CC, else the compiler this Python was built with, else cc."""
+    import sysconfig
+
+    return os.environ.get("CC") or (sysconfig.get_config_var("CC") or "cc").split()[0]
+
+
 def _compiled_modules(tree: str) -> tuple:
     """fastrt.COMPILED_MODULES, read without importing fastrt (as setup.py does)."""
     with open(os.path.join(tree, "fastrt", "__init__.py")) as f:
@@ -195,6 +200,28 @@ def _compiled_modules(tree: str) -> tuple:
             if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "COMPILED_MODULES":
                 return ast.literal_eval(node.value)
     raise BuildError("fastrt/__init__.py has no COMPILED_MODULES")
+
+
+# The two executables at the layer's root, built from layer/entry.c: static, no libc, no
+# dynamic loader (the file says why); every warning fails the build.
+ENTRY_POINTS = (("bootstrap", []), ("fastrt", ["-DFASTRT_EXEC_WRAPPER"]))
+ENTRY_POINT_FLAGS = [
+    "-Os", "-static", "-nostdlib", "-no-pie", "-fno-pie", "-ffreestanding", "-fno-builtin",
+    # No libc: no stack-protector canary to read, no memcpy/memset a loop may be turned into.
+    "-fno-stack-protector", "-fno-tree-loop-distribute-patterns",
+    "-fno-asynchronous-unwind-tables", "-fno-unwind-tables",
+    "-Wall", "-Wextra", "-Werror", "-Wl,--build-id=none", "-s",
+]
+
+
+def compile_entry_points(layer: str, compiler: str | None = None) -> None:
+    """``bootstrap`` and ``fastrt`` into ``layer``, for this machine's architecture."""
+    compiler = compiler or _c_compiler()
+    source = os.path.join(LAYER_DIR, "entry.c")
+    for name, defines in ENTRY_POINTS:
+        target = os.path.join(layer, name)
+        _run([compiler, *ENTRY_POINT_FLAGS, *defines, "-o", target, source])
+        os.chmod(target, 0o755)
 
 
 def stage_fastrt(src: str, extensions: list[str], python_dir: str) -> None:
@@ -398,10 +425,8 @@ def build(python_version: str, arch: str, out_dir: str, wheel_cache: str, bundle
         stage_fastrt(REPO, extensions, python_dir)
         print("fetching orjson and urllib3 wheels for cp%s %s ..." % (python_version.replace(".", ""), arch_name))
         stage_dependencies(python_version, ARCH_ALIASES[arch], wheel_cache, python_dir)
-        for script in ("bootstrap", "fastrt", "fastrt-launch.py"):
-            _copy(os.path.join(LAYER_DIR, script), os.path.join(layer, script))
-        for script in ("bootstrap", "fastrt"):
-            os.chmod(os.path.join(layer, script), 0o755)
+        compile_entry_points(layer)
+        _copy(os.path.join(LAYER_DIR, "fastrt-launch.py"), os.path.join(layer, "fastrt-launch.py"))
         precompile(python_dir, OPT + "/python")
         if bundle_from:
             print("bundling the interpreter from %s ..." % bundle_from)

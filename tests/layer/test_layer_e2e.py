@@ -118,7 +118,7 @@ def test_bootstrap_without_interpreter_says_what_it_tried(layer_root, tmp_path):
     empty_bin = str(tmp_path / "bin")
     os.mkdir(empty_bin)
     done = subprocess.run(
-        ["/bin/sh", os.path.join(layer_root, "bootstrap")],
+        [os.path.join(layer_root, "bootstrap")],
         env={"PATH": empty_bin}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30,
     )
     assert done.returncode == 127
@@ -155,6 +155,30 @@ def test_bootstrap_finds_a_fastrt_python_named_on_path(layer_root, base_python, 
     )
     assert done.returncode == 0, done.stdout
     assert done.stdout.startswith("fastrt ")
+
+
+def test_bootstrap_started_through_a_symlink_or_a_relative_path_finds_its_layer(layer_root, base_python, tmp_path):
+    # The layer is where the executable really is (a function's own /var/task/bootstrap may be a
+    # link to /opt/bootstrap), not where the link that started it is.
+    link = tmp_path / "bootstrap"
+    link.symlink_to(os.path.join(layer_root, "bootstrap"))
+    for argv, cwd in (([str(link), "--version"], None), (["./bootstrap", "--version"], layer_root)):
+        done = subprocess.run(
+            argv, cwd=cwd, env={"PATH": os.environ["PATH"], "FASTRT_PYTHON": base_python},
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=30,
+        )
+        assert done.returncode == 0, done.stdout
+        assert "compiled (Cython) core" in done.stdout
+
+
+def test_wrapper_reports_an_interpreter_it_cannot_run(layer_root, tmp_path):
+    missing = str(tmp_path / "python3.12")
+    done = subprocess.run(
+        [os.path.join(layer_root, "fastrt"), missing, "/var/runtime/bootstrap.py"],
+        env={"PATH": os.environ["PATH"]}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30,
+    )
+    assert done.returncode == 127
+    assert "cannot execute the interpreter %s" % missing in done.stderr
 
 
 def test_wrapper_without_interpreter_argument_explains_itself(layer_root):
