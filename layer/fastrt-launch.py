@@ -1,6 +1,6 @@
 """Start fastrt from this layer, as ``python -m fastrt`` would, wherever the layer is unpacked.
 
-Executed (never imported) by the layer's ``bootstrap`` and ``fastrt`` scripts as
+Executed (never imported) by the layer's ``bootstrap`` and ``fastrt`` executables as
 ``<python> /opt/fastrt-launch.py [HANDLER]``. It only makes fastrt importable; fastrt then builds
 ``sys.path`` the way the managed runtime does (contract §1.1). That rules out the obvious
 shortcuts, which users would see: PYTHONPATH (its presence changes the §1.1 rules and it is

@@ -26,7 +26,7 @@ def test_the_built_layer_passes_its_own_audit(entries, build_layer):
     assert build_layer.audit(sorted(entries), PYTHON_VERSION) == []
 
 
-def test_layout_scripts_at_the_root_and_executable(entries):
+def test_layout_entry_points_at_the_root_and_executable(entries):
     for script in ("bootstrap", "fastrt"):
         mode = entries[script].external_attr >> 16
         assert stat.S_ISREG(mode) and mode & 0o111 == 0o111, (script, oct(mode))
