@@ -412,13 +412,19 @@ def _slot_of(p, start: int, size: int) -> int:
 # (printable ASCII and tab), the plain shape the scanner takes.
 _NAME_BYTE = 1
 _VALUE_BYTE = 2
-_BYTE_KINDS = bytes(
-    [
-        (_NAME_BYTE if (48 <= b <= 57 or 65 <= b <= 90 or 97 <= b <= 122 or b == 45) else 0)
-        | (_VALUE_BYTE if (32 <= b <= 126 or b == 9) else 0)
-        for b in range(256)
-    ]
-)
+
+
+def _byte_kinds() -> bytes:
+    # Filled by ranges: a test per byte would be 256 rounds of object comparisons at import.
+    kinds = bytearray(256)
+    kinds[32:127] = bytes([_VALUE_BYTE]) * 95  # printable ASCII
+    kinds[9] = _VALUE_BYTE  # tab
+    for low, high in ((45, 45), (48, 57), (65, 90), (97, 122)):  # dash, digits, letters
+        kinds[low : high + 1] = bytes([_NAME_BYTE | _VALUE_BYTE]) * (high - low + 1)
+    return bytes(kinds)
+
+
+_BYTE_KINDS = _byte_kinds()
 
 
 _FIELD_COUNT = len(FIELD_NAMES)
