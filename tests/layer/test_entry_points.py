@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -104,3 +105,23 @@ def test_aarch64_exec_wrapper(arm_layer):
     assert out == "ran %s with %s/fastrt-launch.py LD_LIBRARY_PATH=" % (fake, layer)
     code, _, err = _run_arm(arm_layer, "fastrt", [], {"PATH": "/usr/bin:/bin"})
     assert code == 2 and "expected the interpreter path" in err
+
+
+def test_bootstrap_started_with_an_empty_argv(layer_root, tmp_path):
+    # execve(path, {NULL}, envp) is legal (argc 0): the arguments still end where they should.
+    fake = tmp_path / "fake-python"
+    fake.write_text(FAKE_PYTHON)
+    fake.chmod(0o755)
+    script = (
+        "import ctypes, sys\n"
+        "libc = ctypes.CDLL(None)\n"
+        "argv = (ctypes.c_char_p * 1)(None)\n"
+        "envp = (ctypes.c_char_p * 3)(b'PATH=/usr/bin:/bin', sys.argv[2].encode(), None)\n"
+        "libc.execve(sys.argv[1].encode(), argv, envp)\n"
+        "sys.exit('execve failed')\n"
+    )
+    bootstrap = os.path.join(layer_root, "bootstrap")
+    done = subprocess.run([sys.executable, "-c", script, bootstrap, "FASTRT_PYTHON=%s" % fake],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ran %s with %s/fastrt-launch.py LD_LIBRARY_PATH=" % (fake, os.path.realpath(layer_root))
