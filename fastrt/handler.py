@@ -5,6 +5,7 @@ awslambdaric (contract §1.6, §1.7), except exceptions raised by the module's o
 code, which propagate unchanged and are reported by class name, as the reference does.
 """
 
+import os
 import sys
 
 # Where Lambda unpacks layers; FASTRT_LAYER_ROOT stands in for it in tests.
@@ -52,8 +53,6 @@ def _add_site_dir(site, path: str) -> None:
     """``site.addsitedir(path)`` for a folder just put on ``sys.path``, with the same effect but
     its full work (a stat of every ``sys.path`` entry first: a third of a millisecond per cold
     start for the three folders) only where a ``.pth`` file may need it."""
-    import os
-
     try:
         names = os.listdir(path)
     except FileNotFoundError:
@@ -69,8 +68,6 @@ def _add_site_dir(site, path: str) -> None:
 
 
 def _cwd() -> str:
-    import os
-
     try:
         return os.getcwd()
     except OSError:
@@ -130,8 +127,6 @@ def _import(name: str):
 
 
 def _is_shell_handler(task_root: str, modname: str) -> bool:
-    import os
-
     base = os.path.join(task_root, modname.replace(".", "/"))
     return os.path.isfile(base + ".sh") and not os.path.exists(base + ".py")
 
