@@ -3,7 +3,7 @@
 ``LambdaContext`` and its three helper classes have the reference's attributes, types,
 methods and ``repr`` strings, and ``LambdaContext(...)`` takes the reference's arguments.
 The runtime loop does not call that constructor: it uses :class:`ContextFactory`, which
-reads the function's metadata once from the :class:`~fastrt.config.Config` instead of five
+reads the function's metadata once from the :class:`~fastrt.start.Config` instead of five
 ``os.environ`` look-ups per invocation, and fills a new instance directly.
 """
 

@@ -15,7 +15,7 @@ from awslambdaric.lambda_runtime_exception import FaultException
 
 from fastrt import context as ctx
 from fastrt import errors
-from fastrt.config import Config
+from fastrt.start import Config
 
 METADATA = {
     "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/fn",

@@ -53,7 +53,7 @@ class ReferenceRuntime:
 class FastrtRuntime:
     def __init__(self) -> None:
         from fastrt import logs
-        from fastrt.config import Config
+        from fastrt.start import Config
         from fastrt.context import ContextFactory
 
         self.logs = logs

@@ -20,7 +20,7 @@ if mode == "awslambdaric":
     from awslambdaric.bootstrap import Unbuffered
     sys.stdout = Unbuffered(sys.stdout)
 elif mode == "fastrt":
-    from fastrt.config import Config
+    from fastrt.start import Config
     from fastrt import logs
     logs.setup(Config.from_environ(os.environ))
 n = 50000
@@ -33,7 +33,7 @@ import os, sys, time
 mode = sys.argv[1]
 start = time.process_time()
 if mode == "fastrt":
-    from fastrt.config import Config
+    from fastrt.start import Config
     from fastrt import logs
     logs.setup(Config.from_environ(os.environ))
 set_up = time.process_time()
@@ -47,7 +47,7 @@ import os, sys, time, timeit
 os.environ.update({"AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/fn", "AWS_LAMBDA_LOG_STREAM_NAME": "s",
                    "AWS_LAMBDA_FUNCTION_NAME": "fn", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
                    "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST"})
-from fastrt.config import Config
+from fastrt.start import Config
 from fastrt.context import ContextFactory
 from awslambdaric import bootstrap
 make = ContextFactory(Config.from_environ(os.environ)).make

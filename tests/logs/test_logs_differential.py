@@ -105,7 +105,7 @@ bootstrap.init_logging()  # what each forked worker's bootstrap.run does first
     "fastrt": """
 import os
 from fastrt import logs
-from fastrt.config import Config
+from fastrt.start import Config
 logs.setup(Config.from_environ(os.environ))
 logs.log_worker_pool_starting(3)
 logs.setup(Config.from_environ(os.environ))

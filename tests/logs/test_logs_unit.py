@@ -13,7 +13,7 @@ import pytest
 
 from fastrt import logs
 
-SETUP = "import os; from fastrt.config import Config; from fastrt import logs; logs.setup(Config.from_environ(os.environ))"
+SETUP = "import os; from fastrt.start import Config; from fastrt import logs; logs.setup(Config.from_environ(os.environ))"
 
 
 def run_python(code: str, env: dict | None = None, args=()) -> subprocess.CompletedProcess:

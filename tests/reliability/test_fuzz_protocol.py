@@ -137,7 +137,7 @@ def _reference_outcome(client_context, cognito_identity):
 @given(st.one_of(st.none(), HEADER_TEXT), st.one_of(st.none(), HEADER_TEXT))
 def test_context_headers_fail_only_like_the_reference(client_context, cognito_identity):
     from fastrt import errors
-    from fastrt.config import Config
+    from fastrt.start import Config
     from fastrt.context import ContextFactory
 
     factory = ContextFactory(Config.from_environ({}))
