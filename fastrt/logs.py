@@ -187,22 +187,24 @@ def log_init_warning() -> None:
 def log_worker_pool_starting(worker_count: int) -> None:
     """Multi-concurrency parent (§1.14): its one DEBUG record, then it stops logging.
 
-    The root handler is removed and the telemetry fd closed, as the reference does before
-    forking; each worker then calls :func:`setup` with a fresh ``Config`` (the fd variable
-    is gone by then, so workers log to their own stdout).
+    As the reference does before forking: the record, the root handler removed, the telemetry
+    fd closed. Each worker then sets logging up afresh with :func:`setup`; the fd's variable is
+    gone by then, so workers log to their own stdout. ``logging`` is imported for this only
+    when it is loaded already or the record can be seen (level DEBUG).
     """
     global _sink
-    import logging  # the record goes through logging, as in the reference
+    if _log_level == "DEBUG" or "logging" in sys.modules:
+        import logging  # configured through the import hook if not yet done
 
-    root = logging.getLogger()
-    root.debug(
-        {
-            "event": "runtime_worker_pool_initializing",
-            "workerCount": worker_count,
-            "executionEnvironmentMaxConcurrency": worker_count,
-        }
-    )
-    root.handlers.clear()
+        root = logging.getLogger()
+        root.debug(
+            {
+                "event": "runtime_worker_pool_initializing",
+                "workerCount": worker_count,
+                "executionEnvironmentMaxConcurrency": worker_count,
+            }
+        )
+        root.handlers.clear()
     if isinstance(_sink, TelemetrySink):
         _sink.file.close()
     _sink = StdoutSink()

@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import sys
 
-WORKER_POOL_EVENT = "runtime_worker_pool_initializing"
 # awslambdaric's multi-concurrent /next retry: 4 more attempts, 0.1 s doubling.
 NEXT_RETRIES = 4
 NEXT_FIRST_DELAY_S = 0.1
@@ -24,8 +23,10 @@ NEXT_FIRST_DELAY_S = 0.1
 
 def run_workers(config, environ) -> None:
     """Fork ``config.max_concurrency`` workers and wait for all of them; never returns."""
+    from fastrt import logs
+
     count = config.max_concurrency
-    _log_pool_event(config, count)
+    logs.log_worker_pool_starting(count)
     _flush()
     workers = []
     for index in range(count):
@@ -39,16 +40,6 @@ def run_workers(config, environ) -> None:
 
 
 # --- the parent -----------------------------------------------------------------------------
-
-
-def _log_pool_event(config, count: int) -> None:
-    if config.log_level != "DEBUG":
-        return  # the record is DEBUG: invisible at any other level, so logging stays unloaded
-    import logging
-
-    logging.getLogger().debug(
-        {"event": WORKER_POOL_EVENT, "workerCount": count, "executionEnvironmentMaxConcurrency": count}
-    )
 
 
 def _supervise(workers: list) -> None:
@@ -111,8 +102,13 @@ def _redirect_output(socket_path: str) -> None:
 
 
 def _serve(config, environ) -> None:
-    from fastrt.start import make_transport, serve
+    from fastrt import logs
+    from fastrt.start import Config, make_transport, serve
 
+    # A whole runtime, as the reference's bootstrap.run in each worker: settings read and logging
+    # set up afresh (the parent took the telemetry fd, so records go to this worker's stdout).
+    config = Config.from_environ(environ, config.handler)
+    logs.setup(config)
     serve(config, environ, WorkerTransport(make_transport(config)))
 
 
