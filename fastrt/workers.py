@@ -123,31 +123,39 @@ class WorkerTransport:
         return getattr(self.transport, name)
 
     def next_invocation(self):
+        # The reference's multi-concurrent client: its native client prints a LAMBDA_RUNTIME line
+        # and raises "Failed to get next"; the first failure and each retry's are logged as
+        # warnings, each retry announced at INFO, 0.1 s doubling between them.
         try:
             return self.transport.next_invocation()
         except Exception as exc:
             error = exc
         import time
 
+        _next_failed(error)
+        _log(_WARNING, "Initial runtime_client.next() failed: %s" % _NEXT_FAILED)
         delay = NEXT_FIRST_DELAY_S
-        _warn("Initial /next failed: %s" % (error,))
         for attempt in range(2, NEXT_RETRIES + 2):
+            _log(_INFO, "Retrying runtime_client.next() [attempt %d]..." % attempt)
             time.sleep(delay)
             try:
                 return self.transport.next_invocation()
             except Exception as exc:
-                _warn("Attempt %d failed: %s" % (attempt, exc))
                 error = exc
+            _next_failed(error)
+            _log(_WARNING, "Attempt %d failed: %s" % (attempt, _NEXT_FAILED))
             delay *= 2
         raise error
 
     def post_response(self, request_id, body, content_type, invocation_id):
         status, answer = self.transport.post_response(request_id, body, content_type, invocation_id)
-        return self._survive("response", status, answer)
+        if status == 413:
+            return status, answer  # reported as Function.ResponseSizeTooLarge, as by one runtime
+        return _survive(status, answer, "handler success response", "invocation response")
 
     def post_error(self, request_id, body, error_type, xray_cause, invocation_id):
         status, answer = self.transport.post_error(request_id, body, error_type, xray_cause, invocation_id)
-        return self._survive("error", status, answer)
+        return _survive(status, answer, "invocation error", "invocation error")
 
     def post_init_error(self, body, error_type, *path):
         status, answer = self.transport.post_init_error(body, error_type, *path)
@@ -155,22 +163,35 @@ class WorkerTransport:
             return 202, b""  # another worker has already reported the init failure
         return status, answer
 
-    @staticmethod
-    def _survive(what: str, status: int, answer: bytes) -> tuple:
-        if status >= 500:
-            # A single runtime would exit here; a worker logs and goes on with the next event.
-            _warn(
-                "Failed to post invocation %s. Http response code: %d. %s: This won't kill the Runtime loop"
-                % (what, status, answer.decode("utf-8", "replace"))
-            )
-            return 202, answer
+
+# The message of the reference's native client for any failed /next.
+_NEXT_FAILED = "Failed to get next"
+# logging.INFO and logging.WARNING: logging itself is imported on the first failure only.
+_INFO = 20
+_WARNING = 30
+
+
+def _next_failed(error: BaseException) -> None:
+    from fastrt.loop import runtime_log
+
+    runtime_log("Failed to get next invocation. %s" % (error,))
+
+
+def _survive(status: int, answer: bytes, printed: str, raised: str) -> tuple:
+    """A refused post, as the reference's workers take it: logged, and the loop goes on."""
+    if status < 300:
         return status, answer
+    from fastrt.loop import runtime_log
+
+    runtime_log("Failed to post %s. Http response code: %d. %s" % (printed, status, answer.decode("utf-8", "replace")))
+    _log(_WARNING, "Failed to post %s: This won't kill the Runtime loop" % raised)
+    return 202, answer
 
 
-def _warn(message: str) -> None:
+def _log(level: int, message: str) -> None:
     import logging  # the reference logs these through logging too
 
-    logging.warning(message)
+    logging.log(level, message)
 
 
 def _exit_code(code) -> int:

@@ -79,7 +79,7 @@ def test_next_is_retried_with_backoff(function, emulator):
     emulator.add_fault(Fault("next", "status", status=500, times=2))
     fn = function({"app.py": "def handler(event, context):\n    return 'ok'\n"}, env={"AWS_LAMBDA_MAX_CONCURRENCY": "1"})
     assert json.loads(invoke(emulator, {}).body) == "ok"
-    assert "Initial /next failed" in fn.stdout + fn.stderr
+    assert "Initial runtime_client.next() failed: Failed to get next" in fn.stdout + fn.stderr
 
 
 def test_workers_write_to_the_log_socket(function, emulator, tmp_path):
