@@ -10,8 +10,28 @@ import time
 
 import pytest
 
-from fastrt.emulator import Emulator, Fault
+from fastrt.emulator import Fault
 from runtime_harness import wait_until
+
+ECHO_APP = """
+def handler(event, context):
+    return event
+"""
+
+# The reference retries a failed /next only where it polls /next from a thread (3.12+).
+THREAD_POLLING_ENV = {"AWS_LAMBDA_MAX_CONCURRENCY": "1", "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12"}
+
+
+def _log_lines(stdout: str) -> list:
+    """The worker's log lines with times and request ids masked; the LAMBDA_RUNTIME lines (the
+    reference's native client prints its own detail there) reduced to what failed."""
+    lines = []
+    for line in stdout.splitlines():
+        line = re.sub(r"^\[ERROR\] \[\d+\] LAMBDA_RUNTIME (Failed to [a-z ]+)[.].*", r"LAMBDA_RUNTIME \1", line)
+        line = re.sub(r"\d{4}-\d\d-\d\dT[\d:.]+Z", "T", line)
+        lines.append(re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "R", line))
+    return lines
+
 
 LOGGING_APP = """
 import logging
@@ -70,92 +90,65 @@ def test_the_parent_logs_to_the_telemetry_fd_and_each_worker_to_its_stdout(serve
         assert list(ours) == list(theirs)
         assert (ours["level"], ours["message"]) == (theirs["level"], theirs["message"]) == ("WARNING", "from a worker")
     else:
-        assert worker_lines["fastrt"][0].split("\t")[0] == worker_lines["awslambdaric"][0].split("\t")[0] == "[WARNING]"
-
-
-ECHO_APP = """
-def handler(event, context):
-    return event
-"""
-
-# The reference retries a failed /next only where it polls /next from a thread (3.12+).
-THREAD_POLLING_ENV = {"AWS_LAMBDA_MAX_CONCURRENCY": "1", "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12"}
-
-
-def _log_lines(stdout: str) -> list:
-    """The worker's log lines with times and request ids masked; the LAMBDA_RUNTIME lines (the
-    reference's native client prints its own detail there) reduced to what failed."""
-    lines = []
-    for line in stdout.splitlines():
-        line = re.sub(r"^\[ERROR\] \[\d+\] LAMBDA_RUNTIME (Failed to [a-z ]+)[.].*", r"LAMBDA_RUNTIME \1", line)
-        line = re.sub(r"\d{4}-\d\d-\d\dT[\d:.]+Z", "T", line)
-        lines.append(re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "R", line))
-    return lines
+        assert _log_lines(worker_lines["fastrt"][0]) == _log_lines(worker_lines["awslambdaric"][0])
+        assert _log_lines(worker_lines["fastrt"][0]) == ["[WARNING]\tT\tR\tfrom a worker"]
 
 
 def _refused_response(serve, runtime: str) -> tuple:
-    emu = Emulator(function_name="test-fn", timeout=30.0, memory_mb=256)
-    emu.start()
-    try:
-        fn = serve(ECHO_APP, runtime=runtime, env=THREAD_POLLING_ENV, emu=emu)
-        emu.wait_for_next()
-        emu.add_fault(Fault("response", "status", status=500, body=b'{"errorType": "Boom"}'))
-        emu.enqueue(b'{"first": 1}')
-        wait_until(lambda: "This won't kill the Runtime loop" in fn.stdout, timeout=15)
-        second = fn.invoke({"second": 2})
-        return json.loads(second.body), _log_lines(fn.stdout)
-    finally:
-        fn.stop()
-        emu.stop()
+    fn = serve(ECHO_APP, runtime=runtime, env=THREAD_POLLING_ENV)
+    fn.emu.wait_for_next()
+    fn.emu.add_fault(Fault("response", "status", status=500, body=b'{"errorType": "Boom"}'))
+    fn.emu.enqueue(b'{"first": 1}')
+    wait_until(lambda: "This won't kill the Runtime loop" in fn.stdout, timeout=15)
+    second = fn.invoke({"second": 2})
+    return json.loads(second.body), _log_lines(fn.stdout)
 
 
 def _failed_next(serve, runtime: str) -> tuple:
-    emu = Emulator(function_name="test-fn", timeout=30.0, memory_mb=256)
-    emu.start()
-    try:
-        emu.add_fault(Fault("next", "status", status=500, times=2))
-        fn = serve(ECHO_APP, runtime=runtime, env=dict(THREAD_POLLING_ENV, AWS_LAMBDA_LOG_LEVEL="INFO"), emu=emu)
-        answer = fn.invoke({"x": 1})
-        time.sleep(0.2)
-        return json.loads(answer.body), _log_lines(fn.stdout)
-    finally:
-        fn.stop()
-        emu.stop()
+    fn = serve(ECHO_APP, runtime=runtime, env=dict(THREAD_POLLING_ENV, AWS_LAMBDA_LOG_LEVEL="INFO"), start=False)
+    fn.emu.add_fault(Fault("next", "status", status=500, times=2))
+    answer = fn.start().invoke({"x": 1})
+    time.sleep(0.2)  # the lines written after the answer left, if any, are compared too
+    return json.loads(answer.body), _log_lines(fn.stdout)
 
 
-def test_a_refused_response_is_logged_as_the_reference_logs_it(serve) -> None:
-    runs = {runtime: _refused_response(serve, runtime) for runtime in ("awslambdaric", "fastrt")}
-    assert runs["fastrt"][0] == runs["awslambdaric"][0] == {"second": 2}
-    assert runs["fastrt"][1] == runs["awslambdaric"][1] == [
-        "LAMBDA_RUNTIME Failed to post handler success response",
-        "[WARNING]\tT\tR\tFailed to post invocation response: This won't kill the Runtime loop",
-    ]
+# scenario -> (run it, the answer to the event served after the failure, the worker's log lines)
+FAILURES = {
+    "refused-response": (
+        _refused_response,
+        {"second": 2},
+        [
+            "LAMBDA_RUNTIME Failed to post handler success response",
+            "[WARNING]\tT\tR\tFailed to post invocation response: This won't kill the Runtime loop",
+        ],
+    ),
+    "failed-next": (
+        _failed_next,
+        {"x": 1},
+        [
+            "LAMBDA_RUNTIME Failed to get next invocation",
+            "[WARNING]\tT\t\tInitial runtime_client.next() failed: Failed to get next",
+            "[INFO]\tT\t\tRetrying runtime_client.next() [attempt 2]...",
+            "LAMBDA_RUNTIME Failed to get next invocation",
+            "[WARNING]\tT\t\tAttempt 2 failed: Failed to get next",
+            "[INFO]\tT\t\tRetrying runtime_client.next() [attempt 3]...",
+        ],
+    ),
+}
 
 
-def test_a_failed_next_is_retried_and_logged_as_the_reference_does(serve) -> None:
-    runs = {runtime: _failed_next(serve, runtime) for runtime in ("awslambdaric", "fastrt")}
-    assert runs["fastrt"][0] == runs["awslambdaric"][0] == {"x": 1}
-    assert runs["fastrt"][1] == runs["awslambdaric"][1] == [
-        "LAMBDA_RUNTIME Failed to get next invocation",
-        "[WARNING]\tT\t\tInitial runtime_client.next() failed: Failed to get next",
-        "[INFO]\tT\t\tRetrying runtime_client.next() [attempt 2]...",
-        "LAMBDA_RUNTIME Failed to get next invocation",
-        "[WARNING]\tT\t\tAttempt 2 failed: Failed to get next",
-        "[INFO]\tT\t\tRetrying runtime_client.next() [attempt 3]...",
-    ]
+@pytest.mark.parametrize("scenario", FAILURES)
+def test_a_worker_survives_a_failure_and_logs_it_as_the_reference_does(serve, scenario: str) -> None:
+    run, answer, lines = FAILURES[scenario]
+    runs = {runtime: run(serve, runtime) for runtime in ("awslambdaric", "fastrt")}
+    assert runs["fastrt"] == runs["awslambdaric"] == (answer, lines)
 
 
 def _init_failure(serve, runtime: str) -> tuple:
-    emu = Emulator(function_name="test-fn", timeout=30.0, memory_mb=256)
-    emu.start()
-    try:
-        fn = serve("raise ImportError('no such thing')\n", runtime=runtime, env={"AWS_LAMBDA_MAX_CONCURRENCY": "2"}, emu=emu)
-        code = fn.wait(timeout=20)
-        posted = sorted((e.status, json.loads(e.body)["errorType"]) for e in emu.init_errors)
-        return code, posted, sorted(_log_lines(fn.stdout))
-    finally:
-        fn.stop()
-        emu.stop()
+    fn = serve("raise ImportError('no such thing')\n", runtime=runtime, env={"AWS_LAMBDA_MAX_CONCURRENCY": "2"})
+    code = fn.wait(timeout=20)
+    posted = sorted((e.status, json.loads(e.body)["errorType"]) for e in fn.emu.init_errors)
+    return code, posted, sorted(_log_lines(fn.stdout))
 
 
 def test_an_init_failure_is_reported_once_and_the_parent_exits_0(serve) -> None:
