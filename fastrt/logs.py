@@ -49,6 +49,14 @@ UNHANDLED_EXCEPTION_WARNING = (
     "https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html\r"
 )
 
+# Logged at WARNING at start on a preview runtime (awslambdaric's lambda_literals).
+PREVIEW_RUNTIME_WARNING = (
+    "LAMBDA_WARNING: This is a preview runtime version and should not be used for production workloads. "
+    "For further information and to provide feedback, see %s\r"
+)
+_PREVIEW_DOC_LINK = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html"
+_PREVIEW_DOC_LINK_CN = "https://docs.amazonaws.cn/lambda/latest/dg/lambda-runtimes.html"
+
 _NO_BREAK_SPACE = "\u00a0"
 
 
@@ -182,6 +190,14 @@ def log_init_warning() -> None:
     import logging  # only on an init failure; configures logging via the hook if not yet done
 
     logging.warning(UNHANDLED_EXCEPTION_WARNING)
+
+
+def log_preview_warning(region: str) -> None:
+    """The LAMBDA_WARNING line of a preview runtime, logged through ``logging`` before the handler
+    is imported; the documentation link is the China partition's in a ``cn-`` region."""
+    import logging  # only on a preview runtime; configures logging via the hook if not yet done
+
+    logging.warning(PREVIEW_RUNTIME_WARNING % (_PREVIEW_DOC_LINK_CN if region.startswith("cn-") else _PREVIEW_DOC_LINK))
 
 
 def log_worker_pool_starting(worker_count: int) -> None:

@@ -28,6 +28,9 @@ _UTF8_ENVS = frozenset(
     )
 )
 
+# AWS_EXECUTION_ENV values of preview runtimes, for which the reference logs a warning at start.
+_PREVIEW_ENVS = frozenset(("AWS_Lambda_python3.15",))
+
 # Names logging accepts for a level (contract §1.5).
 _LOG_LEVELS = frozenset(
     ("CRITICAL", "FATAL", "ERROR", "WARN", "WARNING", "INFO", "DEBUG", "NOTSET")
@@ -57,6 +60,8 @@ class Config:
         "max_concurrency",
         "lmi_socket_path",
         "snap_start",
+        "preview_warning",
+        "region",
     )
 
     def __init__(self, **fields: object) -> None:
@@ -94,6 +99,8 @@ class Config:
             max_concurrency=int(concurrency) if concurrency and concurrency.isdigit() else None,
             lmi_socket_path=get("_LAMBDA_TELEMETRY_LOG_FD_PROVIDER_SOCKET"),
             snap_start=get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start",
+            preview_warning=execution_env in _PREVIEW_ENVS and not get("LAMBDA_DISABLE_PREVIEW_WARN"),
+            region=get("AWS_REGION") or "",
         )
 
 
@@ -182,6 +189,10 @@ def serve(config: Config, environ, transport, handler=None) -> None:
     from fastrt import loop
 
     _resume_collector(freeze=handler is None)
+    if config.preview_warning:
+        from fastrt import logs
+
+        logs.log_preview_warning(config.region)
     if handler is None:
         task_root = config.task_root or _cwd()
         handlers.prepare_sys_path(environ, task_root)

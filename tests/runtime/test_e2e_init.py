@@ -1,6 +1,7 @@
 """Start-up: every init failure reported like awslambdaric, sys.path like the managed runtime."""
 
 import json
+import re
 
 import pytest
 
@@ -141,3 +142,28 @@ def test_sys_path_is_that_of_plain_addsitedir_calls(tmp_path, state):
     assert paths["fastrt"] == paths["reference"]
     if state == "pth_everywhere":
         assert str(task_root / "extra_a") in paths["fastrt"] and str(site_packages / "extra_b") in paths["fastrt"]
+
+
+PREVIEW = {"AWS_EXECUTION_ENV": "AWS_Lambda_python3.15"}
+
+
+@pytest.mark.parametrize(
+    "env, announced",
+    [
+        (PREVIEW, True),
+        (dict(PREVIEW, AWS_REGION="cn-north-1"), True),
+        (dict(PREVIEW, AWS_LAMBDA_LOG_FORMAT="JSON"), True),
+        (dict(PREVIEW, LAMBDA_DISABLE_PREVIEW_WARN="1"), False),
+        ({"AWS_EXECUTION_ENV": "AWS_Lambda_python3.14"}, False),
+    ],
+    ids=["preview", "china", "json", "disabled", "not-preview"],
+)
+def test_a_preview_runtime_is_announced_as_by_the_reference(serve, env, announced):
+    fns = both(serve, "def handler(e, c):\n    return 1\n", env=env)
+    logged = {}
+    for name, fn in fns.items():
+        assert fn.invoke({}).body == b"1"
+        logged[name] = re.sub(r"\d{4}-\d\d-\d\dT[\d:.]+Z", "T", fn.stdout)
+    assert logged["fastrt"] == logged["awslambdaric"]
+    assert ("This is a preview runtime version" in logged["fastrt"]) == announced
+    assert ("docs.amazonaws.cn" in logged["fastrt"]) == ("AWS_REGION" in env)
