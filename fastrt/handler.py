@@ -18,18 +18,24 @@ def prepare_sys_path(environ, task_root: str, version: tuple = sys.version_info)
     Without PYTHONPATH: task root, the layer's ``python/lib/pythonX.Y/site-packages`` and
     ``python`` folders, then the runtime dir (where awslambdaric's own script folder would
     stand, so ``/var/runtime``'s boto3 stays importable). With PYTHONPATH: only the task root.
-    ``.pth`` files in those folders are honoured through ``site.addsitedir``.
+    ``.pth`` files in those folders are honoured through ``site.addsitedir``. Under ``python -m``
+    the working directory follows the task root when it is another folder.
     """
     import site  # already imported by the interpreter at start-up unless -S
 
     user_pythonpath = environ.get("PYTHONPATH")
     opt = environ.get("FASTRT_LAYER_ROOT") or DEFAULT_OPT
     runtime_dir = environ.get("LAMBDA_RUNTIME_DIR")
-    # `python -m fastrt` put the current directory first; the reference ran a script from the
-    # runtime dir instead, so that entry is replaced rather than kept.
+    # `python -m fastrt` put the working directory first, as `python -m awslambdaric` does. It
+    # stays importable, behind the task root: container images built the way AWS documents for
+    # awslambdaric keep their code in the WORKDIR, not in LAMBDA_TASK_ROOT.
+    working_dir = ""
     if sys.path and sys.path[0] in ("", _cwd()):
         del sys.path[0]
+        working_dir = _cwd()
     front = [task_root] if task_root else []
+    if working_dir and working_dir != task_root:
+        front.append(working_dir)
     if not user_pythonpath:
         layer_dirs = [
             "%s/python/lib/python%d.%d/site-packages" % (opt, version[0], version[1]),

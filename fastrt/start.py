@@ -148,9 +148,9 @@ def launch_layer(launcher: str, argv: list) -> None:
     """``main`` for the layer's ``fastrt-launch.py`` (``launcher``), which put the layer's python
     dir at ``sys.path[0]`` to import fastrt."""
     layer_root = os.path.dirname(os.path.abspath(launcher))
-    # Only fastrt itself was found there (its submodules come from the package's own __path__):
-    # sys.path[0] becomes "" as under `python -c`, which the §1.1 set-up replaces with the task root.
-    sys.path[0] = ""
+    # Only fastrt itself was found there (its submodules come from the package's own __path__);
+    # like the managed runtime's script folder, it is no place for the user's code (§1.1).
+    del sys.path[0]
     if layer_root != "/opt":
         # Unpacked elsewhere (tests, local runs): where fastrt finds the layer directories of §1.1.
         os.environ["FASTRT_LAYER_ROOT"] = layer_root

@@ -88,6 +88,19 @@ def handler(event, context):
     assert body["pythonpath"] == str(tmp_path / "rt")
 
 
+def test_code_in_the_working_directory_is_found_as_under_python_m_awslambdaric(serve, tmp_path):
+    # AWS's pattern for awslambdaric images: the code in the WORKDIR, ENTRYPOINT python -m
+    # awslambdaric, while the platform sets LAMBDA_TASK_ROOT=/var/task.
+    elsewhere = tmp_path / "var-task"
+    elsewhere.mkdir()
+    source = "import sys\ndef handler(event, context):\n    return sys.path[:2]\n"
+    fns = both(serve, source, env={"LAMBDA_TASK_ROOT": str(elsewhere)})
+    paths = {name: json.loads(fn.invoke({}).body) for name, fn in fns.items()}
+    assert paths["awslambdaric"][0] == fns["awslambdaric"].task_root
+    # fastrt keeps the managed runtime's order: the task root first, the working directory next.
+    assert paths["fastrt"] == [str(elsewhere), fns["fastrt"].task_root]
+
+
 def test_user_pythonpath_means_only_the_task_root_is_added(serve, tmp_path):
     source = "import sys, os\ndef handler(event, context):\n    return [sys.path[0], os.environ['PYTHONPATH']]\n"
     fn = serve(source, env={"PYTHONPATH": str(tmp_path / "mine")})
@@ -102,11 +115,11 @@ import json, os, site, sys
 task_root, opt, mode = sys.argv[1:]
 os.environ["FASTRT_LAYER_ROOT"] = opt
 os.environ.pop("PYTHONPATH", None)
+del sys.path[0]  # python -c's working directory: not what this compares
 if mode == "fastrt":
     from fastrt import handler
     handler.prepare_sys_path(os.environ, task_root)
 else:
-    del sys.path[0]
     layer_dirs = ["%s/python/lib/python%d.%d/site-packages" % (opt, *sys.version_info[:2]), opt + "/python"]
     sys.path[0:0] = [task_root] + [p for p in layer_dirs if p not in sys.path]
     for path in [task_root] + layer_dirs:
