@@ -96,12 +96,22 @@ class Config:
             memory_size=get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"),
             log_group_name=get("AWS_LAMBDA_LOG_GROUP_NAME"),
             log_stream_name=get("AWS_LAMBDA_LOG_STREAM_NAME"),
-            max_concurrency=int(concurrency) if concurrency and concurrency.isdigit() else None,
+            max_concurrency=_worker_count(concurrency),
             lmi_socket_path=get("_LAMBDA_TELEMETRY_LOG_FD_PROVIDER_SOCKET"),
             snap_start=get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start",
             preview_warning=execution_env in _PREVIEW_ENVS and not get("LAMBDA_DISABLE_PREVIEW_WARN"),
             region=get("AWS_REGION") or "",
         )
+
+
+def _worker_count(value: str | None) -> int | None:
+    """AWS_LAMBDA_MAX_CONCURRENCY read with ``int()``, as the reference reads it (surrounding
+    spaces allowed); a value that names no worker at all means one runtime process."""
+    try:
+        count = int(value) if value else 0
+    except ValueError:
+        return None
+    return count if count > 0 else None
 
 
 USER_AGENT = "aws-lambda-python/%d.%d.%d-fastrt-%s" % (
@@ -138,9 +148,10 @@ def main(argv: list) -> None:
             "at $AWS_LAMBDA_RUNTIME_API. --version shows the version, core and transport."
         )
         return
-    if len(args) > 1 or (args and args[0].startswith("-")):
+    if args and args[0].startswith("-"):
         sys.stderr.write("usage: python -m fastrt [HANDLER]\n")
         sys.exit(2)
+    # Arguments after the handler are ignored, as by `python -m awslambdaric`.
     run(handler_name=args[0] if args else None)
 
 

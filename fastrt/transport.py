@@ -82,7 +82,7 @@ class SocketTransport:
             # Any 2xx is success, as in libcurl's client (an unknown 2xx means 200, RFC 9110
             # §15): discarding a "299" would lose an event the Runtime API counts as delivered.
             if not 200 <= head.status < 300:
-                last = ProtocolError("/next answered HTTP %d: %r" % (head.status, body[:200]))
+                last = ProtocolError("Http Response code: %d" % head.status)  # the reference's words
                 if head.status >= 500 or head.status == 403:
                     raise last
                 continue

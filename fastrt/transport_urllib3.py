@@ -59,7 +59,7 @@ class Urllib3Transport:
                 last = exc
                 continue
             if not 200 <= status < 300:
-                last = ProtocolError("/next answered HTTP %d: %r" % (status, body[:200]))
+                last = ProtocolError("Http Response code: %d" % status)  # the reference's words
                 if status >= 500 or status == 403:
                     raise last
                 continue

@@ -13,6 +13,7 @@ one of these; fastrt answers the event and goes on.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -155,11 +156,17 @@ def test_next_without_request_id_exits_with_a_log_line(serve):
 
 
 @pytest.mark.parametrize("status", [500, 403])
-def test_next_answered_500_or_403_exits_with_a_log_line(serve, status):
+def test_next_answered_500_or_403_exits_with_the_references_log_line(serve, status):
     # "Container error. Non-recoverable state. Runtime should exit promptly." (Runtime API spec).
-    fn = start(serve, Fault("next", "status", status=status, body=b'{"errorType":"X"}'))
-    fn.emu.enqueue(b"{}")
-    assert_exits_with_log(fn, "Failed to get next invocation")
+    lines = {}
+    for runtime in ("awslambdaric", "fastrt"):
+        fn = serve(HANDLER, runtime=runtime, start=False)
+        fn.emu.add_fault(Fault("next", "status", status=status, body=b'{"errorType":"X"}'))
+        fn.start().emu.enqueue(b"{}")
+        assert fn.wait(timeout=20) == 1
+        lines[runtime] = [re.sub(r"\[\d+\]", "[T]", line) for line in fn.stdout.splitlines() if "LAMBDA_RUNTIME" in line]
+    expected = "[ERROR] [T] LAMBDA_RUNTIME Failed to get next invocation. Http Response code: %d" % status
+    assert lines["fastrt"] == lines["awslambdaric"] == [expected]
 
 
 def test_stale_keep_alive_connection_is_replaced_before_next(serve):

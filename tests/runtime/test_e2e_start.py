@@ -1,5 +1,6 @@
-"""Start-up beyond ``python -m fastrt``: the embedding API, the collector a handler finds, and
-what the compiled core builds at import."""
+"""Start-up beyond ``python -m fastrt``: the embedding API, the collector a handler finds, what
+the compiled core builds at import, and how the command line and AWS_LAMBDA_MAX_CONCURRENCY
+are read."""
 
 import json
 import subprocess
@@ -93,3 +94,22 @@ def test_compiled_core_builds_only_static_types():
     assert "fastrt.loop.Runtime" in seen["types"] and "fastrt.transport.ConnectionLost" in seen["types"]
     assert [name for name, heap in seen["types"].items() if heap] == []
     assert seen["cython_shared"] == []
+
+
+@pytest.mark.parametrize(
+    "value, workers", [("4", 4), (" 4 ", 4), ("0", None), ("", None), ("four", None), (None, None)]
+)
+def test_max_concurrency_is_read_with_int_as_by_the_reference(value, workers) -> None:
+    from fastrt.start import Config
+
+    environ = {} if value is None else {"AWS_LAMBDA_MAX_CONCURRENCY": value}
+    assert Config.from_environ(environ).max_concurrency == workers
+
+
+def test_arguments_after_the_handler_are_ignored_as_by_the_reference(monkeypatch) -> None:
+    from fastrt import start
+
+    seen = []
+    monkeypatch.setattr(start, "run", lambda handler_name=None: seen.append(handler_name))
+    start.main(["fastrt", "app.handler", "extra", "--flag"])
+    assert seen == ["app.handler"]
