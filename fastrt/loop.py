@@ -57,7 +57,7 @@ class Runtime:
             except (ConnectionLost, ProtocolError) as exc:
                 # The Runtime API is gone for good (the transport already retried): the
                 # sandbox is being torn down, and nothing can be reported any more.
-                runtime_log("Failed to get next invocation. %s" % (exc,))
+                log_next_failed(exc)
                 sys.exit(1)
             handle(invocation)
             # Not kept while waiting for the next event: a large body would stay resident.
@@ -126,10 +126,7 @@ class Runtime:
         """The Runtime API refused a response; awslambdaric dies here, fastrt reports and goes on."""
         from fastrt import errors  # failures only: kept off the cold start
 
-        runtime_log(
-            "Failed to post handler success response. Http response code: %d. %s"
-            % (status, answer.decode("utf-8", "replace"))
-        )
+        log_refused("handler success response", status, answer)
         if status == 413:
             self.report_error(invocation, errors.response_too_large())
         elif status >= 500:
@@ -162,10 +159,7 @@ class Runtime:
             runtime_log("Failed to post invocation error. %s" % (exc,))
             return
         if status >= 300:
-            runtime_log(
-                "Failed to post invocation error. Http response code: %d. %s"
-                % (status, answer.decode("utf-8", "replace"))
-            )
+            log_refused("invocation error", status, answer)
             if status >= 500:
                 sys.exit(1)
 
@@ -189,15 +183,23 @@ def report_init_error(config, transport, exc: BaseException, path: str | None = 
         runtime_log("Failed to post init error. %s" % (exc,))
         return
     if status >= 300:
-        runtime_log(
-            "Failed to post init error. Http response code: %d. %s" % (status, answer.decode("utf-8", "replace"))
-        )
+        log_refused("init error", status, answer)
 
 
 def _post_init_error(transport, body: bytes, error_type: str, path: str | None) -> tuple:
     if path is None:
         return transport.post_init_error(body, error_type)
     return transport.post_init_error(body, error_type, path)
+
+
+def log_next_failed(exc: BaseException) -> None:
+    """The line of a ``GET /next`` that failed for good (also a worker's, before each retry)."""
+    runtime_log("Failed to get next invocation. %s" % (exc,))
+
+
+def log_refused(what: str, status: int, answer: bytes) -> None:
+    """The line of a post the Runtime API answered with an error status, in the native client's words."""
+    runtime_log("Failed to post %s. Http response code: %d. %s" % (what, status, answer.decode("utf-8", "replace")))
 
 
 def runtime_log(message: str) -> None:

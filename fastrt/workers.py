@@ -16,6 +16,8 @@ from __future__ import annotations
 import os
 import sys
 
+from fastrt.loop import log_next_failed, log_refused
+
 # awslambdaric's multi-concurrent /next retry: 4 more attempts, 0.1 s doubling.
 NEXT_RETRIES = 4
 NEXT_FIRST_DELAY_S = 0.1
@@ -132,7 +134,7 @@ class WorkerTransport:
             error = exc
         import time
 
-        _next_failed(error)
+        log_next_failed(error)
         _log(_WARNING, "Initial runtime_client.next() failed: %s" % _NEXT_FAILED)
         delay = NEXT_FIRST_DELAY_S
         for attempt in range(2, NEXT_RETRIES + 2):
@@ -142,7 +144,7 @@ class WorkerTransport:
                 return self.transport.next_invocation()
             except Exception as exc:
                 error = exc
-            _next_failed(error)
+            log_next_failed(error)
             _log(_WARNING, "Attempt %d failed: %s" % (attempt, _NEXT_FAILED))
             delay *= 2
         raise error
@@ -171,19 +173,11 @@ _INFO = 20
 _WARNING = 30
 
 
-def _next_failed(error: BaseException) -> None:
-    from fastrt.loop import runtime_log
-
-    runtime_log("Failed to get next invocation. %s" % (error,))
-
-
 def _survive(status: int, answer: bytes, printed: str, raised: str) -> tuple:
     """A refused post, as the reference's workers take it: logged, and the loop goes on."""
     if status < 300:
         return status, answer
-    from fastrt.loop import runtime_log
-
-    runtime_log("Failed to post %s. Http response code: %d. %s" % (printed, status, answer.decode("utf-8", "replace")))
+    log_refused(printed, status, answer)
     _log(_WARNING, "Failed to post %s: This won't kill the Runtime loop" % raised)
     return 202, answer
 
