@@ -29,10 +29,11 @@ def prepare_sys_path(environ, task_root: str, version: tuple = sys.version_info)
     # `python -m fastrt` put the working directory first, as `python -m awslambdaric` does. It
     # stays importable, behind the task root: container images built the way AWS documents for
     # awslambdaric keep their code in the WORKDIR, not in LAMBDA_TASK_ROOT.
-    working_dir = ""
-    if sys.path and sys.path[0] in ("", _cwd()):
+    working_dir = _cwd()
+    if sys.path and sys.path[0] in ("", working_dir):
         del sys.path[0]
-        working_dir = _cwd()
+    else:
+        working_dir = ""  # not started by `python -m`: nothing of the user's to keep
     front = [task_root] if task_root else []
     if working_dir and working_dir != task_root:
         front.append(working_dir)
