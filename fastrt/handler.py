@@ -10,16 +10,21 @@ import sys
 
 # Where Lambda unpacks layers; FASTRT_LAYER_ROOT stands in for it in tests.
 DEFAULT_OPT = "/opt"
+# The managed runtimes' interpreter site-packages, which their bootstrap puts ahead of the
+# standard library from python3.11 on (contract §1.1; earlier images kept boto3 in /var/runtime).
+MANAGED_SITE_PACKAGES = "/var/lang/lib/python%d.%d/site-packages"
 
 
 def prepare_sys_path(environ, task_root: str, version: tuple = sys.version_info) -> None:
     """Reproduce the managed runtime's ``sys.path`` (contract §1.1).
 
     Without PYTHONPATH: task root, the layer's ``python/lib/pythonX.Y/site-packages`` and
-    ``python`` folders, then the runtime dir (where awslambdaric's own script folder would
-    stand, so ``/var/runtime``'s boto3 stays importable). With PYTHONPATH: only the task root.
-    ``.pth`` files in those folders are honoured through ``site.addsitedir``. Under ``python -m``
-    the working directory follows the task root when it is another folder.
+    ``python`` folders, the managed interpreter's site-packages (where the 3.11+ runtimes keep
+    boto3), then the runtime dir (where the managed runtime's own script folder would stand).
+    With PYTHONPATH: only the task root. Inserted as the managed runtime inserts them, even when
+    already on ``sys.path`` further back: the first copy decides. ``.pth`` files in those
+    folders are honoured through ``site.addsitedir``. Under ``python -m`` the working directory
+    follows the task root when it is another folder.
     """
     import site  # already imported by the interpreter at start-up unless -S
 
@@ -43,9 +48,10 @@ def prepare_sys_path(environ, task_root: str, version: tuple = sys.version_info)
             "%s/python" % opt,
         ]
         front += layer_dirs
+        front.append(MANAGED_SITE_PACKAGES % (version[0], version[1]))
     if runtime_dir and runtime_dir not in sys.path:
         front.append(runtime_dir)
-    sys.path[0:0] = [p for p in front if p not in sys.path or p == task_root]
+    sys.path[0:0] = front
     if task_root:
         _add_site_dir(site, task_root)
     if not user_pythonpath:

@@ -73,10 +73,12 @@ def test_exec_wrapper_serves_the_function(layer_root, task_root, base_python):
     seen = check_served_by_layer(result, pid, output, layer_root)
     layer_python = os.path.join(layer_root, "python")
     # sys.path as the managed runtime builds it (contract §1.1), with this directory standing in for /opt.
-    assert seen["sys_path"][:3] == [
+    assert seen["sys_path"][:5] == [
         task_root,
         os.path.join(layer_python, "lib", "python%s" % PYTHON_VERSION, "site-packages"),
         layer_python,
+        "/var/lang/lib/python%s/site-packages" % PYTHON_VERSION,
+        "/var/runtime",  # LAMBDA_RUNTIME_DIR, where the stock bootstrap.py's own folder stands
     ]
     assert seen["sys_path"].count(layer_python) == 1
     assert seen["environ"]["AWS_EXECUTION_ENV"] == exec_env  # the managed runtime's value is kept

@@ -84,7 +84,12 @@ def handler(event, context):
     body = json.loads(fn.invoke({}).body)
     assert body["layer"] == "layer" and body["pth"] == "pth"
     v = "%d.%d" % __import__("sys").version_info[:2]
-    assert body["path"][:3] == [fn.task_root, "%s/python/lib/python%s/site-packages" % (layer, v), "%s/python" % layer]
+    assert body["path"] == [
+        fn.task_root,
+        "%s/python/lib/python%s/site-packages" % (layer, v),
+        "%s/python" % layer,
+        "/var/lang/lib/python%s/site-packages" % v,  # the 3.11+ managed runtimes' boto3, ahead of the stdlib
+    ]
     assert body["pythonpath"] == str(tmp_path / "rt")
 
 
@@ -109,26 +114,32 @@ def test_user_pythonpath_means_only_the_task_root_is_added(serve, tmp_path):
 
 
 # prepare_sys_path skips the site.addsitedir calls that would do nothing; the sys.path it
-# leaves must be the one of the managed runtime's plain calls, in every folder state.
+# leaves must be the one of the managed runtime's plain calls (python3.11+'s bootstrap.py:
+# three inserts, the task root inserted first, then addsitedir on the same three folders but the
+# interpreter's), in every folder state.
 _SYS_PATH_AFTER = """
 import json, os, site, sys
-task_root, opt, mode = sys.argv[1:]
+task_root, opt, mode, on_path_already = sys.argv[1:]
 os.environ["FASTRT_LAYER_ROOT"] = opt
 os.environ.pop("PYTHONPATH", None)
 del sys.path[0]  # python -c's working directory: not what this compares
+managed = "/var/lang/lib/python%d.%d/site-packages" % sys.version_info[:2]
+if on_path_already == "yes":  # as on Lambda, where it is the interpreter's own site-packages
+    sys.path.append(managed)
 if mode == "fastrt":
     from fastrt import handler
     handler.prepare_sys_path(os.environ, task_root)
 else:
     layer_dirs = ["%s/python/lib/python%d.%d/site-packages" % (opt, *sys.version_info[:2]), opt + "/python"]
-    sys.path[0:0] = [task_root] + [p for p in layer_dirs if p not in sys.path]
+    for path in [managed] + layer_dirs[::-1] + [task_root]:
+        sys.path.insert(0, path)
     for path in [task_root] + layer_dirs:
         site.addsitedir(path)
 print(json.dumps(sys.path))
 """
 
 
-@pytest.mark.parametrize("state", ["no_layer", "layer_python_only", "pth_everywhere", "hidden_pth_only"])
+@pytest.mark.parametrize("state", ["no_layer", "layer_python_only", "pth_everywhere", "hidden_pth_only", "managed_interpreter"])
 def test_sys_path_is_that_of_plain_addsitedir_calls(tmp_path, state):
     import subprocess
     import sys
@@ -148,11 +159,15 @@ def test_sys_path_is_that_of_plain_addsitedir_calls(tmp_path, state):
         (task_root / ".hidden.pth").write_text("hidden\n")
     paths = {}
     for mode in ("fastrt", "reference"):
-        run = subprocess.run([sys.executable, "-c", _SYS_PATH_AFTER, str(task_root), str(opt), mode],
+        on_path_already = "yes" if state == "managed_interpreter" else "no"
+        run = subprocess.run([sys.executable, "-c", _SYS_PATH_AFTER, str(task_root), str(opt), mode, on_path_already],
                              capture_output=True, text=True, cwd=str(tmp_path))
         assert run.returncode == 0, run.stderr
         paths[mode] = json.loads(run.stdout)
     assert paths["fastrt"] == paths["reference"]
+    if state == "managed_interpreter":  # the front copy decides, as under the reference
+        managed = "/var/lang/lib/python%d.%d/site-packages" % sys.version_info[:2]
+        assert paths["fastrt"].index(managed) == 3 and paths["fastrt"].count(managed) == 2
     if state == "pth_everywhere":
         assert str(task_root / "extra_a") in paths["fastrt"] and str(site_packages / "extra_b") in paths["fastrt"]
 
