@@ -8,42 +8,21 @@ the Runtime API over loopback.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
 import sys
-import textwrap
 import threading
-import time
 
 import pytest
+from runtime_harness import REPO, CapturedOutput, base_env, wait_until, write_files  # noqa: F401  (re-exported)
 
 from fastrt.emulator import Emulator
 
-PURE = os.environ.get("FASTRT_PURE", "") not in ("", "0")
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-EXAMPLES = os.path.join(REPO, "examples")
+EXAMPLES = REPO + "/examples"
 
 
-def base_env() -> dict:
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp")}
-    if PURE:
-        env["FASTRT_PURE"] = "1"
-    return env
-
-
-def write_files(root: str, files: dict) -> str:
-    os.makedirs(root, exist_ok=True)
-    for name, text in files.items():
-        path = os.path.join(root, name)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as f:
-            f.write(textwrap.dedent(text))
-    return root
-
-
-class Function:
+class Function(CapturedOutput):
     """One fastrt process serving the handler in ``task_root``."""
 
     def __init__(self, runtime_api: str, task_root: str, handler: str, env: dict, lambda_env: dict) -> None:
@@ -80,26 +59,6 @@ class Function:
             self.proc.kill()
             self.proc.wait(timeout=10)
 
-    @property
-    def stdout(self) -> str:
-        with open(self.stdout_path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
-
-    @property
-    def stderr(self) -> str:
-        with open(self.stderr_path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
-
-
-@pytest.fixture
-def emulator():
-    emu = Emulator(function_name="test-fn", timeout=30.0, memory_mb=256)
-    emu.start()
-    try:
-        yield emu
-    finally:
-        emu.stop()
-
 
 @pytest.fixture
 def function(tmp_path, emulator):
@@ -121,16 +80,6 @@ def function(tmp_path, emulator):
 def invoke(emulator: Emulator, event=None, timeout: float = 20.0, **headers):
     body = event if isinstance(event, (bytes, str)) else json.dumps(event if event is not None else {}).encode()
     return emulator.enqueue(body, **headers).result(timeout=timeout)
-
-
-def wait_until(predicate, timeout: float = 10.0, interval: float = 0.01):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met within %.1fs" % timeout)
 
 
 def peak_rss_kib(pid: int) -> int:

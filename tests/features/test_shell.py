@@ -8,7 +8,7 @@ import signal
 import subprocess
 
 import pytest
-from feature_harness import EXAMPLES, REPO, Function, base_env, invoke, wait_until, write_files
+from feature_harness import EXAMPLES, REPO, Function, invoke, wait_until, write_files
 
 SEED_DIR = os.path.join(REPO, "bench", "seed")
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from feature_harness import EXAMPLES, Function, StubApi, accepted, invoke, wait_until, write_files
+from feature_harness import EXAMPLES, Function, StubApi, accepted, invoke, write_files
 
 SNAP = {"AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start"}
 

@@ -37,7 +37,24 @@ def base_env() -> dict:
     return env
 
 
-class Function:
+class CapturedOutput:
+    """What a runtime subprocess wrote to the files at ``stdout_path`` and ``stderr_path``."""
+
+    stdout_path: str
+    stderr_path: str
+
+    @property
+    def stdout(self) -> str:
+        with open(self.stdout_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    @property
+    def stderr(self) -> str:
+        with open(self.stderr_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+
+class Function(CapturedOutput):
     """One runtime process serving a handler from ``task_root`` against ``emu``."""
 
     def __init__(self, emu: Emulator, task_root: str, handler: str, runtime: str, env: dict, argv_handler: bool):
@@ -87,16 +104,6 @@ class Function:
             if f is not None and not f.closed:
                 f.close()
 
-    @property
-    def stdout(self) -> str:
-        with open(self.stdout_path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
-
-    @property
-    def stderr(self) -> str:
-        with open(self.stderr_path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
-
 
 @pytest.fixture
 def emulator():
@@ -108,16 +115,19 @@ def emulator():
         emu.stop()
 
 
-def write_task_root(root: str, source: str, files: dict | None = None, module: str = "app") -> str:
+def write_files(root: str, files: dict) -> str:
+    """Each ``{relative path: text}`` under ``root`` (dedented), folders made as needed."""
     os.makedirs(root, exist_ok=True)
-    with open(os.path.join(root, module.replace(".", "/") + ".py"), "w") as f:
-        f.write(textwrap.dedent(source))
-    for name, text in (files or {}).items():
+    for name, text in files.items():
         path = os.path.join(root, name)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w") as f:
             f.write(textwrap.dedent(text))
     return root
+
+
+def write_task_root(root: str, source: str, files: dict | None = None, module: str = "app") -> str:
+    return write_files(root, {module.replace(".", "/") + ".py": source, **(files or {})})
 
 
 @pytest.fixture
