@@ -9,6 +9,18 @@ compiled core step aside so the same source runs as plain Python.
 
 import os as _os
 
+# typing.TYPE_CHECKING without importing typing at every cold start (type checkers treat any
+# name TYPE_CHECKING as true): the names below exist for them only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, MutableMapping
+    from typing import Any
+
+    from fastrt.shutdown import on_shutdown as on_shutdown
+    from fastrt.stream import streaming as streaming
+
+    COMPILED: bool
+
 __version__ = "0.1.0"
 
 # The modules Cython compiles (setup.py reads this list). Each is valid plain Python too.
@@ -37,7 +49,7 @@ if _os.environ.get("FASTRT_PURE", "") not in ("", "0"):
     _sys.meta_path.insert(0, _PureSourceFinder)
 
 
-def serve(handler, *, environ=None) -> None:
+def serve(handler: "Callable[[Any, Any], object]", *, environ: "MutableMapping[str, str] | None" = None) -> None:
     """Serve ``handler(event, context)`` on the Runtime API named by AWS_LAMBDA_RUNTIME_API.
 
     For a bootstrap of your own that already holds the function; never returns.
@@ -47,7 +59,7 @@ def serve(handler, *, environ=None) -> None:
     run(handler=handler, environ=environ)
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     # Attributes that cost an import are resolved on first use only.
     if name == "COMPILED":
         from fastrt import loop

@@ -11,13 +11,21 @@ uses :func:`run` — ``pool = fastrt.aio.run(create_pool())`` — or :func:`loop
 
 from __future__ import annotations
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from asyncio import AbstractEventLoop
+    from collections.abc import Awaitable
+    from typing import TypeVar
+
+    _T = TypeVar("_T")
+
 # co_flags bit of async generator functions (inspect costs an import).
 _CO_ASYNC_GENERATOR = 0x200
 
 _loop = None
 
 
-def loop():
+def loop() -> AbstractEventLoop:
     """The process's event loop, created on first use (uvloop's when it is installed)."""
     global _loop
     if _loop is None or _loop.is_closed():
@@ -34,7 +42,7 @@ def loop():
     return _loop
 
 
-def run(awaitable):
+def run(awaitable: Awaitable[_T]) -> _T:
     """Run ``awaitable`` to completion on the process's loop and return its result."""
     return loop().run_until_complete(awaitable)
 

@@ -45,15 +45,15 @@ class LambdaContext(object):
         _fill_from_headers(self, client_context, cognito_identity)
         self._epoch_deadline_time_in_ms = epoch_deadline_time_in_ms
 
-    def get_remaining_time_in_millis(self):
+    def get_remaining_time_in_millis(self) -> "int":
         remaining = self._epoch_deadline_time_in_ms - int(time.time() * 1000)
         return remaining if remaining > 0 else 0
 
-    def w3c(self):
+    def w3c(self) -> "dict[str, str]":
         """The W3C trace-context fields sent in the client context (a new dict each call)."""
         return dict(self._w3c_fields)
 
-    def log(self, msg):
+    def log(self, msg: "object") -> "None":
         """Write ``str(msg)`` as is (no newline) where the runtime's log records go."""
         logs.context_log(str(msg))
 

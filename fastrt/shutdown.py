@@ -19,6 +19,13 @@ from __future__ import annotations
 
 import os
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
+    _Hook = TypeVar("_Hook", bound=Callable[[], object])
+
 EXTENSION_NAME = "fastrt-graceful-shutdown"
 EXTENSIONS_API_PREFIX = "/2020-01-01/extension"
 
@@ -28,7 +35,7 @@ _previous_handler = None
 _ran = False
 
 
-def on_shutdown(hook):
+def on_shutdown(hook: _Hook) -> _Hook:
     """Run ``hook()`` (a function or ``async def``) when Lambda shuts the environment down.
 
     Returns ``hook``, so it works as a decorator. Call it during init (at import time):

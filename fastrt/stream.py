@@ -19,6 +19,20 @@ type ``application/vnd.awslambda.http-integration-response``.
 
 from __future__ import annotations
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing where a handler imports this
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar, overload
+
+    _Handler = TypeVar("_Handler", bound=Callable[..., object])
+
+    # The signatures type checkers see; the implementation is the function below.
+    @overload  # type: ignore[no-overload-impl]
+    def streaming(handler: _Handler, *, content_type: str = ...) -> _Handler: ...
+    @overload
+    def streaming(handler: None = None, *, content_type: str = ...) -> Callable[[_Handler], _Handler]: ...
+
+
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 HTTP_INTEGRATION_CONTENT_TYPE = "application/vnd.awslambda.http-integration-response"
 # Ends the JSON prelude of an HTTP integration response.
@@ -30,7 +44,7 @@ ERROR_TYPE_TRAILER = "Lambda-Runtime-Function-Error-Type"
 ERROR_BODY_TRAILER = "Lambda-Runtime-Function-Error-Body"
 
 
-def streaming(handler=None, *, content_type: str = DEFAULT_CONTENT_TYPE):
+def streaming(handler=None, *, content_type=DEFAULT_CONTENT_TYPE):  # type: ignore[no-redef]
     """Mark ``handler`` as a streaming handler: ``@fastrt.streaming`` or
     ``@fastrt.streaming(content_type="text/event-stream")``.
 
@@ -70,7 +84,13 @@ class HttpResponse:
 
     __slots__ = ("body", "status_code", "headers", "cookies")
 
-    def __init__(self, body=b"", status_code: int = 200, headers: dict | None = None, cookies: list | None = None):
+    def __init__(
+        self,
+        body: object = b"",
+        status_code: int = 200,
+        headers: dict[str, str] | None = None,
+        cookies: list[str] | None = None,
+    ) -> None:
         self.body = body
         self.status_code = status_code
         self.headers = headers
@@ -80,7 +100,7 @@ class HttpResponse:
         """The JSON metadata and its delimiter, as the function URL front end expects them."""
         import json  # only HTTP-integration streams need it
 
-        metadata = {"statusCode": self.status_code}
+        metadata: dict[str, object] = {"statusCode": self.status_code}
         if self.headers:
             metadata["headers"] = dict(self.headers)
         if self.cookies:
