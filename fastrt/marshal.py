@@ -24,6 +24,7 @@ orjson writes them), ``uuid.UUID`` (canonical hyphenated text) and dataclass ins
 
 import _json
 import sys
+from _io import StringIO  # io's own class; _io is loaded with the interpreter
 
 JSON_CONTENT_TYPE = "application/json"
 BINARY_CONTENT_TYPE = "application/unknown"
@@ -287,9 +288,11 @@ class ReferenceEncoder:
         self.extended = extended
 
     def encode(self, value: object) -> str:
-        chunks: list = []
-        self.value(value, chunks.append, {})
-        return "".join(chunks)
+        # One growing buffer, not a list of tokens joined at the end: for a 5.5 MiB result the
+        # token strings and list slots came to ~40 MiB of peak memory on top of the result.
+        out = StringIO()
+        self.value(value, out.write, {})
+        return out.getvalue()
 
     def value(self, value, write, markers: dict) -> None:
         kind = type(value)

@@ -319,3 +319,21 @@ def test_deep_nesting_is_encoded_or_refused_like_the_reference(marshaller_factor
         assert ours[2].startswith("Unable to marshal response: maximum recursion depth exceeded")
     else:
         assert ours[1][0] == theirs[1][0].encode()
+
+
+def test_a_large_result_on_the_reference_path_peaks_near_its_own_size():
+    # The reference path encodes the first event's result (orjson is not loaded yet) and every
+    # result orjson cannot write exactly. A 5.5 MiB result once peaked ~40 MiB above itself in
+    # token strings; now the text grows in one buffer: buffer, final text and body, about 3x.
+    import tracemalloc
+
+    value = {"items": [{"id": i, "name": "item-%d" % i, "tags": ["a", "b"], "score": i / 7} for i in range(40_000)]}
+    marshaller = Marshaller(True)  # no fast path: what a cold runtime's first result takes
+    tracemalloc.start()
+    try:
+        body, _ = marshaller.encode(value)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(body) > 3_000_000
+    assert peak < 4 * len(body), (peak, len(body))
