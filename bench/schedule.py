@@ -29,7 +29,7 @@ class Profile:
     cold_trials: int
     blocks: int  # warm rounds per event size; each row runs one block per round
     per_block: dict[str, int]  # invocations per block, by size
-    warmup: dict[str, int]  # unmeasured invocations before a size's first block
+    warmup: dict[str, int]  # unmeasured invocations before each block (each in a fresh process)
     cell_budget_s: float  # wall-clock cap per row and size, over all blocks (slow rows do fewer)
     throughput_events: int  # queued at once, at most ...
     throughput_rounds: int
@@ -90,8 +90,8 @@ class RowSamples:
     size_errors: dict[str, str] = field(default_factory=dict)
     throughput: list[float] = field(default_factory=list)
     warm_peak_rss_mib: float | None = None
-    # VmHWM read right after each size's warm blocks; sizes run smallest first, so each is
-    # the peak of that size and every smaller one.
+    # VmHWM read right after each size's warm blocks, of the process that ran the last block:
+    # the peak of a runtime that has served events of that size (warm-up and one block).
     peak_rss_after_mib: dict[str, float] = field(default_factory=dict)
     invocations: int = 0
 
@@ -180,22 +180,23 @@ class _Run:
             process.stop()
 
     def warm(self) -> None:
+        # Every block runs in a process of its own, warmed up first. Two processes of the same
+        # runtime differ by up to ~10% in CPU per event (where their memory lands in the
+        # caches), more than the gaps the targets judge; a row's median over its blocks is then
+        # a median over as many processes, not the luck of one.
         profile = self.profile
         for size, event in self.events.items():
-            for name in self.active():
-                self.progress.show("warm %s" % size, "warm-up  %s" % name)
-
-                def warm_up(name=name) -> None:
-                    measure.warm_block(self.session(name), size, event, profile.warmup[size], profile.cell_budget_s / 4)
-
-                self._guarded(name, size, warm_up)
+            budget = profile.cell_budget_s / profile.blocks
             for block in range(profile.blocks):
                 for name in [n for n in self.active() if size not in self.rows[n].size_errors]:
                     self.progress.show("warm %s" % size, "%d/%d  %s" % (block + 1, profile.blocks, name))
-                    budget = profile.cell_budget_s / profile.blocks
 
                     def step(name=name) -> None:
-                        measured = measure.warm_block(self.session(name), size, event, profile.per_block[size], budget)
+                        if name in self.sessions:
+                            self._retire(name)
+                        process = self.session(name)
+                        measure.warm_block(process, size, event, profile.warmup[size], budget / 4)
+                        measured = measure.warm_block(process, size, event, profile.per_block[size], budget)
                         self.rows[name].blocks[size].append(measured)
 
                     self._guarded(name, size, step)
