@@ -43,6 +43,19 @@ def test_echo_many_events_one_connection(serve, argv_handler):
     assert fn.emu.connections_opened == 1
 
 
+@pytest.mark.parametrize("first_size, fast_at_once", [(1000, False), (600 * 1024, True)])
+def test_orjson_waits_for_the_first_answer_unless_the_first_event_is_large(serve, first_size, fast_at_once):
+    # The two encoders are told apart by their spacing: the parity encoder writes the
+    # reference's '{"a": 1}', orjson '{"a":1}'. A small first event is answered before orjson
+    # is imported (cold start); a large one is cheaper through orjson, import included.
+    fn = serve(ECHO)
+    event = {"pad": "x" * first_size, "n": 1}
+    first, second = fn.invoke(event), fn.invoke(event)
+    assert json.loads(first.body) == json.loads(second.body) == event
+    assert first.body.startswith(b'{"pad":"' if fast_at_once else b'{"pad": "')
+    assert second.body.startswith(b'{"pad":"')
+
+
 @pytest.mark.parametrize(
     "event",
     [
