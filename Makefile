@@ -5,12 +5,15 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# A second interpreter (a Lambda target) the runtime tests also run on; skipped if absent.
-PYTHON_TARGET ?= $(shell ls $$(pyenv root 2>/dev/null || echo /root/.pyenv)/versions/3.12*/bin/python3.12 2>/dev/null | tail -n 1)
-VENV_TARGET ?= .venv-target
+# The Lambda runtimes' interpreters (python3.12, python3.13) the suites also run on, each in a
+# venv of its own (.venv-X.Y): pyenv's newest X.Y, else pythonX.Y on PATH; skipped if absent.
+TARGET_VERSIONS ?= 3.12 3.13
+TARGET_TESTS := $(addprefix test-python,$(TARGET_VERSIONS))
+PYENV_VERSIONS := $(shell pyenv root 2>/dev/null || echo /root/.pyenv)/versions
+target_python = $(or $(lastword $(sort $(wildcard $(PYENV_VERSIONS)/$(1).*/bin/python$(1)))),$(shell command -v python$(1)))
 BENCH_ARGS ?=
 
-.PHONY: all venv build test test-target bench layer lint soak clean
+.PHONY: all venv build test test-target $(TARGET_TESTS) bench layer lint soak clean
 
 all: test
 
@@ -32,18 +35,23 @@ test: build
 	FASTRT_PURE=1 $(PY) -m pytest -q tests/runtime tests/marshal
 	$(MAKE) test-target
 
-# The runtime suites again on the Lambda target interpreter (compiled and pure modes).
-test-target:
-	@if [ -z "$(PYTHON_TARGET)" ]; then echo "no python3.12 found: target-interpreter run skipped"; exit 0; fi; \
-	if [ ! -x $(VENV_TARGET)/bin/python ]; then \
-		$(PYTHON_TARGET) -m venv $(VENV_TARGET) && \
-		$(VENV_TARGET)/bin/python -m pip install -q --upgrade pip && \
-		$(VENV_TARGET)/bin/python -m pip install -q -r requirements-dev.txt && \
-		$(VENV_TARGET)/bin/python -m pip install -q --no-build-isolation --no-deps -e . --config-settings editable_mode=compat; \
+# The suites again on each Lambda target interpreter: all but the bench's compiled, the runtime
+# and marshalling ones pure too (the bench measures, on whatever interpreter runs `make bench`).
+test-target: $(TARGET_TESTS)
+
+$(TARGET_TESTS): test-python%:
+	@python="$(call target_python,$*)"; venv=.venv-$*; \
+	if [ -z "$$python" ]; then echo "no python$* found: its test run is skipped"; exit 0; fi; \
+	if [ ! -x $$venv/bin/python ]; then \
+		$$python -m venv $$venv && \
+		$$venv/bin/python -m pip install -q --upgrade pip && \
+		$$venv/bin/python -m pip install -q -r requirements-dev.txt && \
+		$$venv/bin/python -m pip install -q --no-build-isolation --no-deps -e . --config-settings editable_mode=compat; \
 	fi; \
-	$(VENV_TARGET)/bin/python setup.py -q build_ext --inplace && \
-	$(VENV_TARGET)/bin/python -m pytest -q tests/runtime && \
-	FASTRT_PURE=1 $(VENV_TARGET)/bin/python -m pytest -q tests/runtime
+	echo "== python$* ($$python)"; \
+	$$venv/bin/python setup.py -q build_ext --inplace && \
+	$$venv/bin/python -m pytest -q tests --ignore=tests/bench && \
+	FASTRT_PURE=1 $$venv/bin/python -m pytest -q tests/runtime tests/marshal
 
 layer: build
 	./build-layer.sh --local --python $$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')

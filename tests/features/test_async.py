@@ -60,9 +60,18 @@ def test_async_callable_object(function, emulator):
 
 
 def test_uvloop_is_used_when_installed(function, emulator):
-    pytest.importorskip("uvloop")
+    pytest.importorskip("uvloop")  # in requirements-dev.txt
     function({"app.py": APP})
     assert json.loads(invoke(emulator, {}).body)["loop_type"].startswith("uvloop")
+
+
+def test_asyncio_loop_is_used_without_uvloop(function, emulator):
+    # The task root comes first on sys.path: this uvloop shadows any installed one.
+    function({"app.py": APP, "uvloop.py": "raise ImportError('no uvloop here')\n"})
+    first = json.loads(invoke(emulator, {}).body)
+    second = json.loads(invoke(emulator, {}).body)
+    assert first["loop_type"] == "asyncio.unix_events"
+    assert (first["same_loop"], second["same_loop"], second["calls"]) == (True, True, 2)
 
 
 def test_example_init_time_state_lives_on_the_handlers_loop(function, emulator):
