@@ -13,21 +13,30 @@ PYENV_VERSIONS := $(shell pyenv root 2>/dev/null || echo /root/.pyenv)/versions
 target_python = $(or $(lastword $(sort $(wildcard $(PYENV_VERSIONS)/$(1).*/bin/python$(1)))),$(shell command -v python$(1)))
 BENCH_ARGS ?=
 
-.PHONY: all venv build test test-target $(TARGET_TESTS) bench layer lint soak clean
+.PHONY: all venv build test test-target $(TARGET_TESTS) bench layer soak clean
 
 all: test
 
-$(PY): requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements-dev.txt
-	touch $(PY)
+# A venv with requirements-dev.txt and fastrt (editable) installed; made again when the
+# requirements or the project change. $(1): the interpreter, $(2): the venv's directory.
+define make_venv
+	$(1) -m venv $(2)
+	$(2)/bin/python -m pip install -q --upgrade pip
+	$(2)/bin/python -m pip install -q -r requirements-dev.txt
+	$(2)/bin/python -m pip install -q --no-build-isolation --no-deps -e . --config-settings editable_mode=compat
+	touch $(2)/.requirements-installed
+endef
 
-venv: $(PY)
+$(VENV)/.requirements-installed: requirements-dev.txt pyproject.toml
+	$(call make_venv,$(PYTHON),$(VENV))
+
+.venv-%/.requirements-installed: requirements-dev.txt pyproject.toml
+	$(call make_venv,$(call target_python,$*),.venv-$*)
+
+venv: $(VENV)/.requirements-installed
 
 # The compiled core, in place: fastrt.COMPILED is then True (FASTRT_PURE=1 still forces pure).
-build: $(PY)
-	$(PY) -m pip install -q --no-build-isolation --no-deps -e . --config-settings editable_mode=compat
+build: venv
 	$(PY) setup.py -q build_ext --inplace
 
 test: build
@@ -40,18 +49,12 @@ test: build
 test-target: $(TARGET_TESTS)
 
 $(TARGET_TESTS): test-python%:
-	@python="$(call target_python,$*)"; venv=.venv-$*; \
-	if [ -z "$$python" ]; then echo "no python$* found: its test run is skipped"; exit 0; fi; \
-	if [ ! -x $$venv/bin/python ]; then \
-		$$python -m venv $$venv && \
-		$$venv/bin/python -m pip install -q --upgrade pip && \
-		$$venv/bin/python -m pip install -q -r requirements-dev.txt && \
-		$$venv/bin/python -m pip install -q --no-build-isolation --no-deps -e . --config-settings editable_mode=compat; \
-	fi; \
-	echo "== python$* ($$python)"; \
-	$$venv/bin/python setup.py -q build_ext --inplace && \
-	$$venv/bin/python -m pytest -q tests --ignore=tests/bench && \
-	FASTRT_PURE=1 $$venv/bin/python -m pytest -q tests/runtime tests/marshal
+	@if [ -z "$(call target_python,$*)" ]; then echo "no python$* found: its test run is skipped"; exit 0; fi; \
+	echo "== python$* ($(call target_python,$*))"; \
+	$(MAKE) --no-print-directory .venv-$*/.requirements-installed && \
+	.venv-$*/bin/python setup.py -q build_ext --inplace && \
+	.venv-$*/bin/python -m pytest -q tests --ignore=tests/bench && \
+	FASTRT_PURE=1 .venv-$*/bin/python -m pytest -q tests/runtime tests/marshal
 
 layer: build
 	./build-layer.sh --local --python $$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
