@@ -49,8 +49,9 @@ test: build
 test-target: $(TARGET_TESTS)
 
 $(TARGET_TESTS): test-python%:
-	@if [ -z "$(call target_python,$*)" ]; then echo "no python$* found: its test run is skipped"; exit 0; fi; \
-	echo "== python$* ($(call target_python,$*))"; \
+	@python="$(call target_python,$*)"; \
+	if [ -z "$$python" ]; then echo "no python$* found: its test run is skipped"; exit 0; fi; \
+	echo "== python$* ($$python)"; \
 	$(MAKE) --no-print-directory .venv-$*/.requirements-installed && \
 	.venv-$*/bin/python setup.py -q build_ext --inplace && \
 	.venv-$*/bin/python -m pytest -q tests --ignore=tests/bench && \
