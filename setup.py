@@ -39,6 +39,10 @@ def extensions():
             # (list comprehensions and .pxd extension types instead), Cython also skips its
             # shared function and generator types: nothing but static types is built at import.
             "binding": False,
+            # No generated pickle support (__reduce_cython__, __setstate_cython__, one unpickle
+            # function per type, set up at init): ~0.2M instructions less per cold start. Nothing
+            # pickles these internal types; their exceptions pickle as every exception does.
+            "auto_pickle": False,
         },
         quiet=True,
     )
