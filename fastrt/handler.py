@@ -34,7 +34,7 @@ def prepare_sys_path(environ, task_root: str, version: tuple = sys.version_info)
     # `python -m fastrt` put the working directory first, as `python -m awslambdaric` does. It
     # stays importable, behind the task root: container images built the way AWS documents for
     # awslambdaric keep their code in the WORKDIR, not in LAMBDA_TASK_ROOT.
-    working_dir = _cwd()
+    working_dir = working_directory()
     if sys.path and sys.path[0] in ("", working_dir):
         del sys.path[0]
     else:
@@ -80,7 +80,8 @@ def _add_site_dir(site, path: str) -> None:
         site.addsitedir(path)
 
 
-def _cwd() -> str:
+def working_directory() -> str:
+    """The working directory, or "" when it no longer exists."""
     try:
         return os.getcwd()
     except OSError:

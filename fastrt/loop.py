@@ -147,13 +147,14 @@ class Runtime:
     def report_error(self, invocation, exc: BaseException) -> None:
         """Log the failure the way the reference does, then post it to ``/{id}/error``."""
         from fastrt import errors  # failures only: kept off the cold start
+        from fastrt.handler import working_directory
 
         request_id = invocation.request_id
         config = self.config
         info = errors.describe(exc)
         _log_error(info, request_id)
         body = errors.error_body(info, request_id, config.ensure_ascii)
-        cause = errors.xray_cause(info, _cwd())
+        cause = errors.xray_cause(info, working_directory())
         error_type = errors.header_error_type(info.error_type)
         post = self.transport.post_error
         try:
@@ -239,10 +240,3 @@ def _write_fd1(text: str) -> None:
         os.write(1, text.encode("utf-8", "replace"))
     except OSError:
         pass  # fd 1 itself is gone: nothing left to write to
-
-
-def _cwd() -> str:
-    try:
-        return os.getcwd()
-    except OSError:
-        return ""

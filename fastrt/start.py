@@ -205,7 +205,7 @@ def serve(config: Config, environ, transport, handler=None) -> None:
 
         logs.log_preview_warning(config.region)
     if handler is None:
-        task_root = config.task_root or _cwd()
+        task_root = config.task_root or handlers.working_directory()
         handlers.prepare_sys_path(environ, task_root)
         try:
             handler = handlers.load(config.handler, task_root)
@@ -261,10 +261,3 @@ def describe() -> str:
         sys.version_info[1],
         sys.version_info[2],
     )
-
-
-def _cwd() -> str:
-    try:
-        return os.getcwd()
-    except OSError:
-        return ""
