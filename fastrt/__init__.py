@@ -26,8 +26,10 @@ __version__ = "0.1.0"
 # The modules Cython compiles (setup.py reads this list). Each is valid plain Python too.
 COMPILED_MODULES = ("protocol", "transport", "loop", "marshal")
 
+# FASTRT_PURE=1: the compiled modules are imported from their .py.
+_PURE = _os.environ.get("FASTRT_PURE", "") not in ("", "0")
 
-if _os.environ.get("FASTRT_PURE", "") not in ("", "0"):
+if _PURE:
     import sys as _sys
 
     # Defined only when asked for: a class statement is work at every cold start.

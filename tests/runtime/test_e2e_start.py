@@ -1,6 +1,6 @@
-"""Start-up beyond ``python -m fastrt``: the embedding API, the collector a handler finds, what
-the compiled core builds at import, and how the command line and AWS_LAMBDA_MAX_CONCURRENCY
-are read."""
+"""Start-up beyond ``python -m fastrt``: the embedding API, the collector a handler finds, how
+fastrt imports its start-up modules, what the compiled core builds at import, and how the
+command line and AWS_LAMBDA_MAX_CONCURRENCY are read."""
 
 import json
 import subprocess
@@ -66,6 +66,73 @@ def test_embedding_api_serves_a_callable_and_freezes_nothing(serve):
     for body in _served(serve(COLLECTOR_STATE, runtime="fastrt-embedded")):
         assert body["enabled"] is True
         assert body["frozen"] < body["frozen_at_import"] + _A_FREEZE
+
+
+# What a module's import left on it and on its spec (loaders described by class and path).
+DESCRIBE_MODULE = """
+import sys
+
+def describe(name):
+    module = sys.modules[name]
+    spec = module.__spec__
+    return {
+        "file": module.__file__, "cached": getattr(module, "__cached__", None), "package": module.__package__,
+        "loader": [type(module.__loader__).__name__, module.__loader__.path], "spec_loader_is_module_loader":
+        spec.loader is module.__loader__, "name": spec.name, "origin": spec.origin, "spec_cached": spec.cached,
+        "has_location": spec.has_location, "parent": spec.parent, "search": spec.submodule_search_locations,
+        "on_package": getattr(sys.modules["fastrt"], name.rpartition(".")[2], None) is module,
+    }
+"""
+
+# fastrt's own start-up modules are loaded from their files without the path search: the
+# handler of a bootstrap that spied on sys.meta_path before fastrt.serve() reports what the
+# finders were asked for, and how each start-up module looks.
+SEARCH_SPY = DESCRIBE_MODULE + """
+searched = []
+
+class Spy:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        searched.append(name)
+        return None
+
+def handler(event, context):
+    from fastrt.start import STARTUP_MODULES
+
+    return {"searched": searched, "modules": {name: describe("fastrt." + name) for name in STARTUP_MODULES}}
+
+if __name__ == "__main__":
+    sys.meta_path.insert(0, Spy)
+    import fastrt
+
+    fastrt.serve(handler)
+"""
+
+# The same modules imported the usual way, for comparison.
+IMPORTED_AS_USUAL = DESCRIBE_MODULE + """
+import json
+import fastrt.start
+
+for name in fastrt.start.STARTUP_MODULES:
+    __import__("fastrt." + name)
+print(json.dumps({name: describe("fastrt." + name) for name in fastrt.start.STARTUP_MODULES}))
+"""
+
+
+def test_startup_modules_skip_the_path_search_and_look_as_if_imported(serve):
+    result = serve(SEARCH_SPY, runtime="fastrt-embedded").invoke({})
+    assert result.kind == "response", (result.body,)
+    seen = json.loads(result.body)
+    modules = seen["modules"]
+    assert sorted(modules) == sorted(["logs", "handler", "protocol", "transport", "context", "marshal", "loop"])
+    assert [name for name in seen["searched"] if name.startswith("fastrt.") and name[7:] in modules] == []
+    # The search still runs for everything else: the spy was consulted.
+    assert "fastrt.start" in seen["searched"]
+    usual = subprocess.run([sys.executable, "-c", IMPORTED_AS_USUAL], capture_output=True, text=True)
+    assert usual.returncode == 0, usual.stderr
+    assert modules == json.loads(usual.stdout)
+    compiled_loader = "SourceFileLoader" if PURE else "ExtensionFileLoader"
+    assert modules["loop"]["loader"][0] == compiled_loader and modules["context"]["loader"][0] == "SourceFileLoader"
 
 
 # Compiled, the core's modules build only static (extension) types at import: a Python class
