@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 
 from bench.events import SIZES
+from bench.results import cold_start_ratio
 
 
 @dataclass
@@ -50,7 +51,6 @@ def _failed(row: dict) -> bool:
 
 def _cold_table(rows: dict) -> Table:
     floor = rows.get("floor")
-    floor_cold = None if floor is None or _failed(floor) else floor["cold_start_first_response_ms"]["median"]
     body = []
     for name, row in rows.items():
         if _failed(row):
@@ -61,7 +61,7 @@ def _cold_table(rows: dict) -> Table:
             name,
             _spread(row["cold_start_first_next_ms"]),
             _spread(response),
-            _times(_ratio(response["median"], floor_cold)),
+            _times(cold_start_ratio(row, floor)),
             _spread(row["peak_rss_mib"]),
             _number(row["peak_rss_after_mib"]["1MiB"]),
             _number(row["peak_rss_after_mib"]["5.5MiB"]),
@@ -70,7 +70,7 @@ def _cold_table(rows: dict) -> Table:
         "runtime", "launch → 1st /next ms", "launch → 1st response ms", "÷ floor", "peak RSS MiB",
         "peak after 1MiB", "peak after 5.5MiB",
     ]
-    return Table("Cold start (median [min–max])", headers, body)
+    return Table("Cold start (median [min–max]; ÷ floor: the median of the ratios per trial)", headers, body)
 
 
 def _cell(row: dict, size: str, key: str) -> str:
@@ -106,11 +106,7 @@ def _ratio_table(rows: dict) -> Table | None:
         return None
 
     def metrics(row: dict) -> list[float | None]:
-        return [
-            row["cold_start_first_response_ms"]["median"],
-            row["latency_us"]["small"]["p50"],
-            *[row["cpu_us_per_invocation"][size] for size in SIZES],
-        ]
+        return [row["latency_us"]["small"]["p50"], *[row["cpu_us_per_invocation"][size] for size in SIZES]]
 
     base = metrics(fastrt)
     headers = ["runtime", "cold start", "latency p50 small"] + ["CPU %s" % size for size in SIZES] + ["throughput"]
@@ -121,7 +117,8 @@ def _ratio_table(rows: dict) -> Table | None:
         if _failed(row):
             body.append([name] + ["error"] * (len(headers) - 1))
             continue
-        cells = [_times(_ratio(value, reference)) for value, reference in zip(metrics(row), base)]
+        cells = [_times(cold_start_ratio(row, fastrt))]
+        cells += [_times(_ratio(value, reference)) for value, reference in zip(metrics(row), base)]
         cells.append(_times(_ratio(fastrt["throughput_per_s"], row["throughput_per_s"])))
         body.append([name] + cells)
     return Table("Each runtime ÷ fastrt (above 1×: fastrt is that many times faster / cheaper)", headers, body)
@@ -180,6 +177,9 @@ def notes(doc: dict) -> list[str]:
             % (layer["zip"].rsplit("/", 1)[-1], layer["zip_bytes"] / 2**20, layer["unzipped_bytes"] / 2**20)
         )
     lines.append("emulator capacity: %s invocations/s (its own client, no runtime)" % _number(doc["emulator_capacity_per_s"]))
+    lines.append(
+        "cold-start ratios: the median over trials of the two starts' ratio in each trial (a trial starts every row once)"
+    )
     return lines
 
 

@@ -1,4 +1,4 @@
-"""The bench's own parts: event sizes, the echo check, and process-tree CPU/RSS readings."""
+"""The bench's own parts: event sizes, the echo check, process-tree CPU/RSS readings, cold-start ratios."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from bench import procstats
 from bench.events import SIZES, EchoChecker, make_events
+from bench.results import cold_start_ratio
 
 
 def test_events_have_their_exact_sizes():
@@ -26,6 +29,21 @@ def test_echo_check_accepts_other_spacing_and_refuses_changes():
     assert checker.problem("small", compact) is None
     assert "differs" in checker.problem("small", compact.replace(b"value1", b"value9"))
     assert "not JSON" in checker.problem("1MiB", events["1MiB"][:-1])
+
+
+def _cold_row(trials_ms, error=None):
+    return {"cold_start_first_response_trials_ms": trials_ms, "error": error}
+
+
+def test_cold_start_ratio_pairs_the_starts_of_each_trial():
+    # Bimodal starts: 1.2x in every trial but one, where the two starts fell in different modes.
+    # The ratio of the two medians would read 19.2 / 25 = 0.77x.
+    baseline = _cold_row([16.0, 25.0, 16.0, 25.0, 25.0])
+    row = _cold_row([19.2, 30.0, 19.2, 30.0, 19.2])
+    assert cold_start_ratio(row, baseline) == pytest.approx(1.2)
+    assert cold_start_ratio(_cold_row([10.0, 30.0]), _cold_row([10.0, 10.0])) == 2.0  # an even count: the mean of the middle two
+    assert cold_start_ratio(row, _cold_row(None, error="cold start: exited")) is None
+    assert cold_start_ratio(None, baseline) is None
 
 
 def test_tree_cpu_counts_live_and_reaped_children():
