@@ -79,6 +79,10 @@ class Runtime:
         """From now on, orjson where it gives the reference's values (once per process)."""
         self.fast_path = True
         self.marshaller.enable_fast_path()
+        if self.config.pipelining:
+            # Only now: /next sent ahead of this one-time work could leave it to run after
+            # the platform froze the sandbox, at the start of the next event.
+            self.transport.pipeline_next()
 
     def handle(self, invocation) -> None:
         """Run one event through the handler and post exactly one answer for it."""

@@ -19,16 +19,21 @@ cdef class SocketTransport:
     cdef public object _sock
     cdef public bytes _rest
     cdef public bint _answered
+    cdef bint _pipelining
+    cdef bint _next_sent
+    cdef bint _event_small
 
     @cython.locals(attempt=int, head=Head, body=object)
     cpdef Invocation next_invocation(self)
     cpdef tuple post_response(self, str request_id, object body, str content_type, object invocation_id)
 
     # The per-event calls stay in C; _exchange is also used by the Extensions API client.
-    cpdef tuple _exchange(self, bytes head, object body)
+    cpdef tuple _exchange(self, bytes head, object body, bytes ahead=*)
+    cdef tuple _exchange_aside(self, bytes head, object body)
+    cdef bytes _ahead(self, object body)
     cdef tuple _post(self, bytes head, object body)
     cdef _connect(self)
-    cdef _send(self, bytes head, object body)
+    cdef _send(self, bytes head, object body, bytes ahead=*)
     @cython.locals(buf=bytes, data=bytes, scanned=Py_ssize_t, end=Py_ssize_t, start=Py_ssize_t,
                    stop=Py_ssize_t, interim=int, head=Head)
     cdef tuple _read_answer(self)

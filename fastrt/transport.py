@@ -8,6 +8,13 @@ selects the urllib3 variant in :mod:`fastrt.transport_urllib3`, which has the sa
 Resend rule: a request is sent again, once, on a fresh connection only when the old
 connection failed before a single byte of its answer arrived — the case of a keep-alive
 connection the server closed while we were idle. ``GET /next`` may always be asked again.
+
+Pipelining: once the loop allows it (:meth:`SocketTransport.pipeline_next`), a small answer to
+a small event goes out in the same write as the next ``GET /next`` — one syscall and one
+wake-up of the Runtime API fewer per event. HTTP/1.1 answers come back in request order, so
+the post's verdict is read first and the event is read by the next ``next_invocation``. While
+that ``/next`` waits on the connection, any other request (the ``/error`` that follows a 413)
+goes on a short-lived connection of its own: queued behind the ``/next`` it would never be read.
 """
 
 import _socket
@@ -63,6 +70,9 @@ class SocketTransport:
         self._sock = None
         self._rest = b""
         self._answered = False
+        self._pipelining = False  # set by pipeline_next()
+        self._next_sent = False  # a GET /next is on the wire, its answer not yet read
+        self._event_small = False  # the last event fits one write: cheap to finish after /next
 
     # --- the endpoints -----------------------------------------------------------------------
 
@@ -73,7 +83,8 @@ class SocketTransport:
             if attempt:
                 _sleep(_RETRY_DELAYS_S[attempt])
             try:
-                head, body = self._exchange(self._next_request, None)
+                # None: the request went out ahead, with the previous answer; only read its answer.
+                head, body = self._exchange(None if self._next_sent else self._next_request, None)
             except (ConnectionLost, ProtocolError) as exc:
                 # Nothing was handed to the handler yet, so asking again is always safe.
                 last = exc
@@ -86,12 +97,23 @@ class SocketTransport:
                 if head.status >= 500 or head.status == 403:
                     raise last
                 continue
+            self._event_small = len(body) <= _COALESCE_LIMIT
             return invocation_from(head, body)
         raise last
 
+    def pipeline_next(self) -> None:
+        """From now on, send ``GET /next`` with each small answer (see the module's docstring).
+
+        The loop calls this once its one-time work after the first answer is done: work left
+        after ``/next`` has gone out may run after the platform has frozen the sandbox, so only
+        cheap work may follow it — hence also the size limits of :meth:`_ahead`.
+        """
+        self._pipelining = True
+
     def post_response(self, request_id: str, body: bytes, content_type: str, invocation_id: str | None) -> tuple:
         head = self._render.response_head(request_id, content_type, len(body), invocation_id)
-        return self._post(head, body)
+        answer_head, answer = self._exchange(head, body, self._ahead(body))
+        return answer_head.status, answer
 
     def post_error(
         self,
@@ -102,7 +124,8 @@ class SocketTransport:
         invocation_id: str | None,
     ) -> tuple:
         head = self._render.error_head(request_id, len(body), error_type, xray_cause, invocation_id)
-        return self._post(head, body)
+        answer_head, answer = self._exchange(head, body, self._ahead(body))
+        return answer_head.status, answer
 
     def post_init_error(self, body: bytes, error_type: str, path: str = protocol.INIT_ERROR_PATH) -> tuple:
         head = self._render.init_error_head(len(body), error_type, path)
@@ -122,6 +145,7 @@ class SocketTransport:
         sock = self._sock
         self._sock = None
         self._rest = b""
+        self._next_sent = False  # gone with the connection: the next /next is sent afresh
         if sock is not None:
             try:
                 sock.close()
@@ -134,13 +158,27 @@ class SocketTransport:
         answer_head, answer = self._exchange(head, body)
         return answer_head.status, answer
 
-    def _exchange(self, head: bytes, body) -> tuple:
+    def _ahead(self, body) -> bytes | None:
+        """The ``/next`` request to send with this answer, or None to send it after the verdict."""
+        if self._pipelining and self._event_small and len(body) <= _COALESCE_LIMIT:
+            return self._next_request
+        return None
+
+    def _exchange(self, head: bytes | None, body, ahead: bytes | None = None) -> tuple:
+        """Send a request and read its answer; ``head=None`` reads the answer of the ``/next``
+        already sent, and ``ahead`` is a request sent in the same write, answered next."""
+        if head is not None and self._next_sent:
+            return self._exchange_aside(head, body)
         for attempt in range(2):
             if self._sock is None:
                 self._connect()
             self._answered = False
             try:
-                self._send(head, body)
+                if head is None:
+                    self._next_sent = False
+                else:
+                    self._send(head, body, ahead)
+                    self._next_sent = ahead is not None
                 return self._read_answer()
             except ProtocolError:
                 self.close()  # the stream is out of step: never reuse it
@@ -151,7 +189,22 @@ class SocketTransport:
                 self.close()
                 if answered or attempt:
                     raise ConnectionLost("Runtime API connection lost: %s" % (exc,))
+                if head is None:
+                    head = self._next_request  # the /next sent ahead is asked again, as any /next
         raise AssertionError("unreachable")
+
+    def _exchange_aside(self, head: bytes, body) -> tuple:
+        # A /next waits on the main connection, and answers come in request order: this one
+        # takes a connection of its own, closed after, and the main one is left as it was.
+        sock, rest = self._sock, self._rest
+        self._sock = None
+        self._rest = b""
+        self._next_sent = False
+        try:
+            return self._exchange(head, body)
+        finally:
+            self.close()
+            self._sock, self._rest, self._next_sent = sock, rest, True
 
     def _connect(self) -> None:
         host, port = self.host, self.port
@@ -179,12 +232,14 @@ class SocketTransport:
             return
         raise ConnectionLost("cannot connect to Runtime API %s: %s" % (self.address, error))
 
-    def _send(self, head: bytes, body) -> None:
+    def _send(self, head: bytes, body, ahead: bytes | None = None) -> None:
         sock = self._sock
         if sock is None:
             self._connect()
             sock = self._sock
-        if body is None or not len(body):
+        if ahead is not None:  # only with a body small enough to coalesce (see _ahead)
+            sock.sendall(b"".join((head, body, ahead)))
+        elif body is None or not len(body):
             sock.sendall(head)
         elif len(body) <= _COALESCE_LIMIT:
             sock.sendall(head + body)

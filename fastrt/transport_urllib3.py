@@ -66,6 +66,9 @@ class Urllib3Transport:
             return protocol.invocation_from(protocol.Head(status, headers, len(body), False, False), body)
         raise last
 
+    def pipeline_next(self) -> None:
+        """urllib3 sends one request at a time: ``/next`` always follows the read verdict."""
+
     def post_response(self, request_id: str, body: bytes, content_type: str, invocation_id: str | None) -> tuple:
         headers = {"Content-Type": content_type}
         if invocation_id is not None:

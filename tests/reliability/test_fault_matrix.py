@@ -46,12 +46,22 @@ def long_line_raise():
 DROPS = ["drop_before_answer", "drop_mid_headers", "drop_mid_body", "garbage"]
 
 
-def start(serve, *faults, env=None):
-    """A runtime whose emulator has ``faults`` armed before the runtime's first request."""
+def start(serve, *faults, env=None, warm=False):
+    """A runtime whose emulator has ``faults`` armed before the runtime's first request, or
+    with ``warm`` after a first event: later answers of small events go out with the next
+    ``GET /next`` (pipelined), so a fault on them meets a connection with a request waiting."""
     fn = serve(HANDLER, start=False, env=env)
+    if warm:
+        fn.start()
+        assert fn.invoke({"warm": 1}).kind == "response"
     for fault in faults:
         fn.emu.add_fault(fault)
-    return fn.start()
+    return fn if warm else fn.start()
+
+
+# The posts are tested on a first event (the verdict read before /next is sent) and on a later
+# one (/next sent in the same write as the post).
+WARM = pytest.mark.parametrize("warm", [False, True], ids=["first-event", "pipelined"])
 
 
 def accepted(inv) -> list:
@@ -195,8 +205,9 @@ def test_stale_keep_alive_connection_is_replaced_before_next(serve):
 
 @pytest.mark.parametrize("action", DROPS)
 @pytest.mark.parametrize("endpoint,event,kind", [("response", {}, "response"), ("error", {"kind": "raise"}, "error")])
-def test_lost_verdict_on_a_post_is_posted_again_once(serve, endpoint, event, kind, action):
-    fn = start(serve, Fault(endpoint, action))
+@WARM
+def test_lost_verdict_on_a_post_is_posted_again_once(serve, endpoint, event, kind, action, warm):
+    fn = start(serve, Fault(endpoint, action), warm=warm)
     inv = fn.emu.enqueue(json.dumps(event).encode())
     answer = assert_served_once(inv, kind)
     if kind == "error":
@@ -218,16 +229,32 @@ def test_connection_dropped_mid_upload_is_posted_again_once(serve, endpoint, eve
 # --- POST /response and /error: refusals --------------------------------------------------------
 
 
-def test_response_413_is_reported_as_an_error_once(serve):
+@WARM
+def test_response_413_is_reported_as_an_error_once(serve, warm):
     # awslambdaric exits here (a cold start, and the caller never learns why). fastrt posts
     # the error the platform would report and goes on.
-    fn = start(serve, Fault("response", "status", status=413, body=b'{"errorType":"RequestEntityTooLarge"}'))
+    fn = start(serve, Fault("response", "status", status=413, body=b'{"errorType":"RequestEntityTooLarge"}'), warm=warm)
     inv = fn.emu.enqueue(b'{"n": 1}')
     answer = assert_served_once(inv, "error")
     assert [r.status for r in inv.results] == [413, 202]
     assert "Http response code: 413" in fn.stdout
     assert json.loads(answer.body)["errorType"]
     assert_loop_goes_on(fn)
+
+
+def test_413_with_next_already_sent_is_reported_on_a_connection_of_its_own(serve):
+    # The pipelined /next waits on the main connection, and answers come back in request
+    # order: an /error queued behind it would wait for an event that cannot come before this
+    # one is answered. It goes on a short-lived second connection; the main one serves on.
+    fn = start(serve, Fault("response", "status", status=413, body=b"{}"), warm=True)
+    inv = fn.emu.enqueue(b'{"n": 1}')
+    assert_served_once(inv, "error")
+    refused, reported = inv.results
+    assert (refused.status, reported.status) == (413, 202)
+    assert reported.conn_id != refused.conn_id
+    result = fn.invoke({"after": 1})
+    assert result.kind == "response" and result.conn_id == refused.conn_id
+    assert fn.emu.connections_opened == 2
 
 
 def test_real_oversized_response_is_reported_as_an_error_once(serve):
@@ -241,10 +268,11 @@ def test_real_oversized_response_is_reported_as_an_error_once(serve):
 
 @pytest.mark.parametrize("status", [400, 403])
 @pytest.mark.parametrize("endpoint,event", [("response", {}), ("error", {"kind": "raise"})])
-def test_post_refused_4xx_is_logged_not_repeated(serve, endpoint, event, status):
+@WARM
+def test_post_refused_4xx_is_logged_not_repeated(serve, endpoint, event, status, warm):
     # 400 (invalid request id / mode) and 403 (already answered / wrong state) cannot be fixed
     # by posting again: logged once, the loop goes on (the reference exits).
-    fn = start(serve, Fault(endpoint, "status", status=status, body=b'{"errorType":"Refused"}'))
+    fn = start(serve, Fault(endpoint, "status", status=status, body=b'{"errorType":"Refused"}'), warm=warm)
     inv = fn.emu.enqueue(json.dumps(event).encode())
     results = inv.wait_results(1, timeout=20)
     assert_loop_goes_on(fn)
@@ -253,10 +281,11 @@ def test_post_refused_4xx_is_logged_not_repeated(serve, endpoint, event, status)
     assert "Http response code: %d" % status in fn.stdout
 
 
-def test_error_413_is_posted_again_without_the_xray_header(serve):
+@WARM
+def test_error_413_is_posted_again_without_the_xray_header(serve, warm):
     # The X-Ray copy of a deep traceback can be what is too large: the error goes again
     # without it, and is served once.
-    fn = start(serve, Fault("error", "status", status=413, body=b"{}"))
+    fn = start(serve, Fault("error", "status", status=413, body=b"{}"), warm=warm)
     inv = fn.emu.enqueue(b'{"kind": "raise"}')
     answer = assert_served_once(inv, "error")
     assert [r.status for r in inv.results] == [413, 202]
@@ -265,8 +294,9 @@ def test_error_413_is_posted_again_without_the_xray_header(serve):
     assert_loop_goes_on(fn)
 
 
-def test_error_413_twice_is_logged_and_the_loop_goes_on(serve):
-    fn = start(serve, Fault("error", "status", status=413, body=b"{}", times=2))
+@WARM
+def test_error_413_twice_is_logged_and_the_loop_goes_on(serve, warm):
+    fn = start(serve, Fault("error", "status", status=413, body=b"{}", times=2), warm=warm)
     inv = fn.emu.enqueue(b'{"kind": "raise"}')
     inv.wait_results(2, timeout=20)
     assert_loop_goes_on(fn)
@@ -278,9 +308,10 @@ def test_error_413_twice_is_logged_and_the_loop_goes_on(serve):
     ("response", {}, "Failed to post handler success response. Http response code: 500"),
     ("error", {"kind": "raise"}, "Failed to post invocation error. Http response code: 500"),
 ])
-def test_post_answered_500_exits_with_a_log_line(serve, endpoint, event, text):
+@WARM
+def test_post_answered_500_exits_with_a_log_line(serve, endpoint, event, text, warm):
     # "Container error. Non-recoverable state. Runtime should exit promptly."
-    fn = start(serve, Fault(endpoint, "status", status=500, body=b"{}"))
+    fn = start(serve, Fault(endpoint, "status", status=500, body=b"{}"), warm=warm)
     inv = fn.emu.enqueue(json.dumps(event).encode())
     assert_exits_with_log(fn, text)
     assert [r.status for r in inv.results] == [500]

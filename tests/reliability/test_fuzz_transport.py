@@ -42,31 +42,47 @@ class FuzzServer:
                 conn, _ = self.listener.accept()
             except OSError:
                 return
-            threading.Thread(target=self._answer, args=(conn, self.payload), daemon=True).start()
+            threading.Thread(target=self._serve, args=(conn, self.payload), daemon=True).start()
 
-    @staticmethod
-    def _answer(conn: socket.socket, payload: bytes) -> None:
+    def _serve(self, conn: socket.socket, payload: bytes) -> None:
         conn.settimeout(HANG_LIMIT_S)
         try:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                piece = conn.recv(65536)
-                if not piece:
-                    return
-                data += piece
-            conn.sendall(payload)
-            conn.shutdown(socket.SHUT_WR)
-            # Drain what the client still sends (a body) so close() does not reset the answer.
-            while conn.recv(65536):
-                pass
+            self._exchange(conn, payload)
         except OSError:
             pass
         finally:
             conn.close()
 
+    def _exchange(self, conn: socket.socket, payload: bytes) -> None:
+        if _read_until(conn, _has_head) is not None:
+            _answer_and_drain(conn, payload)
+
     def close(self) -> None:
         self.closed = True
         self.listener.close()
+
+
+def _has_head(data: bytes) -> bool:
+    return b"\r\n\r\n" in data
+
+
+def _read_until(conn: socket.socket, done) -> bytes | None:
+    """What the client sends until ``done(data)``; None if it closes first."""
+    data = b""
+    while not done(data):
+        piece = conn.recv(65536)
+        if not piece:
+            return None
+        data += piece
+    return data
+
+
+def _answer_and_drain(conn: socket.socket, payload: bytes) -> None:
+    conn.sendall(payload)
+    conn.shutdown(socket.SHUT_WR)
+    # Drain what the client still sends (a body) so close() does not reset the answer.
+    while conn.recv(65536):
+        pass
 
 
 def _transport_classes():
@@ -220,3 +236,86 @@ def test_urllib3_post_refuses_interim_answers_instead_of_misreading_them(server)
         client.close()
     # Never taken for the verdict: a runtime error the loop answers by posting again.
     assert kind == "raised" and isinstance(value, (ProtocolError, ConnectionLost)), value
+
+
+class PipelineServer(FuzzServer):
+    """On its first connection: answers a first ``GET /next`` with an event, then waits for the
+    post *and* the ``GET /next`` sent with it, and answers both with ``payload`` before closing.
+    Later connections (the client's resends) are answered as by :class:`FuzzServer`.
+
+    A client that did not send its ``/next`` ahead would wait for a verdict this server never
+    writes: the watchdog turns that into a failure too."""
+
+    EVENT = b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: r-1\r\nContent-Length: 2\r\n\r\n{}"
+    NEXT_LINE = b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n"
+
+    def __init__(self) -> None:
+        self.scripted = False
+        self.pipelined = b""  # what the client sent after the first event
+        super().__init__()
+
+    def _exchange(self, conn: socket.socket, payload: bytes) -> None:
+        if self.scripted:
+            return super()._exchange(conn, payload)
+        self.scripted = True
+        if _read_until(conn, _has_head) is None:
+            return
+        conn.sendall(self.EVENT)
+        data = _read_until(conn, lambda data: self.NEXT_LINE in data and data.endswith(b"\r\n\r\n"))
+        if data is not None:
+            self.pipelined = data
+            _answer_and_drain(conn, payload)
+
+
+@fuzz_settings(50)
+@given(verdict=answers(), event=answers())
+def test_pipelined_next_reads_verdict_then_event_or_raises(verdict, event):
+    # Whatever comes back for a post sent with a /next behind it, the verdict and the event are
+    # each read once, in order, or a runtime error is raised; nothing hangs.
+    server = PipelineServer()
+    server.payload = verdict + event
+    saved = socket_transport._RETRY_DELAYS_S
+    socket_transport._RETRY_DELAYS_S = (0.0,) * len(saved)
+    client = SocketTransport(server.address, "fuzz")
+    try:
+        kind, first = call_with_watchdog(client.next_invocation)
+        assert kind == "ok" and first.request_id == "r-1", first
+        client.pipeline_next()
+        kind, value = call_with_watchdog(lambda: client.post_response("r-1", b'{"ok": 1}', "application/json", None))
+        if kind == "raised":
+            assert isinstance(value, (ProtocolError, ConnectionLost)), repr(value)
+        else:
+            status, body = value
+            assert 200 <= status <= 999 and len(body) <= len(verdict + event)
+        kind, value = call_with_watchdog(client.next_invocation)
+        if kind == "raised":
+            assert isinstance(value, (ProtocolError, ConnectionLost)), repr(value)
+        else:
+            assert isinstance(value, Invocation) and value.request_id
+    finally:
+        client.close()
+        server.close()
+        socket_transport._RETRY_DELAYS_S = saved
+
+
+def test_pipelined_verdict_and_event_in_one_segment_are_both_read():
+    server = PipelineServer()
+    server.payload = (
+        b"HTTP/1.1 202 Accepted\r\nContent-Length: 16\r\n\r\n{\"status\":\"OK\"}\n"
+        b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: r-2\r\nContent-Length: 7\r\n\r\n{\"n\":2}"
+    )
+    client = SocketTransport(server.address, "fuzz")
+    try:
+        assert call_with_watchdog(client.next_invocation)[1].request_id == "r-1"
+        client.pipeline_next()
+        assert call_with_watchdog(lambda: client.post_response("r-1", b"{}", "application/json", None)) == (
+            "ok", (202, b'{"status":"OK"}\n'))
+        kind, second = call_with_watchdog(client.next_invocation)
+        assert kind == "ok" and second.request_id == "r-2" and bytes(second.body) == b'{"n":2}'
+        assert client.connections == 1
+        assert server.pipelined.startswith(b"POST /2018-06-01/runtime/invocation/r-1/response HTTP/1.1\r\n")
+        assert server.pipelined.endswith(b"{}GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: %s\r\n"
+                                                 b"User-Agent: fuzz\r\nAccept: */*\r\n\r\n" % server.address.encode())
+    finally:
+        client.close()
+        server.close()

@@ -9,6 +9,7 @@ import pytest
 from runtime_harness import PURE, both, error_json
 
 import fastrt
+from fastrt.emulator import Fault
 
 ECHO = """
 def handler(event, context):
@@ -41,6 +42,42 @@ def test_echo_many_events_one_connection(serve, argv_handler):
         assert json.loads(result.body) == {"i": i, "s": "x" * i}
         assert result.content_type == "application/json"
     assert fn.emu.connections_opened == 1
+
+
+# --- GET /next pipelined behind the answer ----------------------------------------------------
+
+# The verdict on each answer is held back this long: a /next that arrives sooner was sent with
+# the answer, one that arrives later waited for the verdict. Nothing here is timed closer.
+_HELD_S = 0.5
+
+
+def _next_went_with_the_answer(fn, event) -> bool:
+    fn.emu.add_fault(Fault("response", "delay", seconds=_HELD_S))
+    result = fn.invoke(event)
+    assert result.kind == "response" and result.status == 202
+    return fn.emu.wait_for_next() - result.completed_at < _HELD_S / 2
+
+
+def test_next_goes_out_with_each_small_answer_after_the_first(serve):
+    # The first answer is followed by orjson's import, which must not be left to run after the
+    # platform may freeze the sandbox: its /next waits for the verdict, later ones do not.
+    fn = serve(ECHO)
+    assert [_next_went_with_the_answer(fn, {"n": n}) for n in range(4)] == [False, True, True, True]
+    assert fn.emu.connections_opened == 1
+
+
+@pytest.mark.parametrize("env", [{"FASTRT_PIPELINING": "0"}, {"FASTRT_TRANSPORT": "urllib3"}])
+def test_next_waits_for_the_verdict_when_pipelining_is_off_or_impossible(serve, env):
+    fn = serve(ECHO, env=env)
+    assert [_next_went_with_the_answer(fn, {"n": n}) for n in range(3)] == [False, False, False]
+
+
+@pytest.mark.parametrize("event", [{"pad": "x" * 70_000}, {"answer_size": 70_000}])
+def test_next_waits_for_the_verdict_after_a_large_event_or_answer(serve, event):
+    # Freeing a large event or answer after /next is out could also run after a freeze.
+    fn = serve("def handler(event, context):\n    return 'y' * event['answer_size'] if 'answer_size' in event else event\n")
+    assert _next_went_with_the_answer(fn, {"n": 0}) is False
+    assert [_next_went_with_the_answer(fn, e) for e in (event, {"n": 1}, event)] == [False, True, False]
 
 
 @pytest.mark.parametrize("first_size, fast_at_once", [(1000, False), (600 * 1024, True)])
