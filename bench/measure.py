@@ -131,24 +131,11 @@ class RuntimeProcess:
         self._unverified.append(invocation)
         return result
 
-    def invoke_chain(self, size: str, body: bytes, count: int, stop_at: float) -> list:
-        """Up to ``count`` events one after the other, each queued by the emulator the moment the
-        previous one is answered (stopping after ``stop_at``); every answer checked, in order."""
-        chain = self._emulator.enqueue_chain(body, count, stop_at=stop_at)
-        done = 0
-        deadline = time.monotonic() + INVOCATION_TIMEOUT_S
-        while not chain.finished.wait(_LIVENESS_POLL_S):
-            if self._process.poll() is not None:
-                raise RuntimeFailed(self.failure())
-            if len(chain.invocations) > done:  # progress: the timeout is per invocation
-                done = len(chain.invocations)
-                deadline = time.monotonic() + INVOCATION_TIMEOUT_S
-            elif time.monotonic() > deadline:
-                break  # the last event is stuck or was not settled: answer() says which
-        return [self.answer(invocation, size) for invocation in list(chain.invocations)]
-
     def enqueue_many(self, body: bytes, count: int) -> list:
         return self._emulator.enqueue_many([body] * count, content_type="application/json")
+
+    def invoke(self, size: str, body: bytes):
+        return self.answer(self.enqueue(body), size)
 
     def verify_one_answer_each(self) -> None:
         """Every event answered since the last check was delivered once and answered exactly once."""
@@ -199,20 +186,18 @@ def cold_start(process: RuntimeProcess, event: bytes) -> ColdStart:
 
 
 def warm_block(process: RuntimeProcess, size: str, event: bytes, count: int, budget_s: float) -> Block:
-    """Up to ``count`` invocations, one outstanding at a time, stopping early after ``budget_s``.
-
-    The emulator queues each event as the previous answer comes in: were the bench's thread to
-    queue it, the event would reach the runtime while that thread still runs (it shares the
-    emulator's process and this machine's two cores), and the latency would measure the bench.
-    A runtime that sends ``/next`` with its answer read ~15 µs slower at p50, and ~2.5× at p99,
-    that way than when the next event waited for it (2026-11-27), with no difference in either
-    when the bench's thread was kept off the path.
-    """
+    """Up to ``count`` invocations, one outstanding at a time, stopping early after ``budget_s``."""
+    latencies = []
     cpu_before = process.cpu_seconds()
-    results = process.invoke_chain(size, event, count, time.perf_counter() + budget_s)
+    stop_at = time.perf_counter() + budget_s
+    while len(latencies) < count:
+        result = process.invoke(size, event)
+        latencies.append(result.completed_at - result.dispatched_at)
+        if result.completed_at > stop_at:
+            break
     cpu_after = process.cpu_seconds()
     process.verify_one_answer_each()
-    return Block([result.completed_at - result.dispatched_at for result in results], cpu_after - cpu_before)
+    return Block(latencies, cpu_after - cpu_before)
 
 
 def throughput(process: RuntimeProcess, event: bytes, count: int) -> float:

@@ -230,28 +230,6 @@ class Emulator:
         self.loop.call_soon_threadsafe(push)
         return invocations
 
-    def enqueue_chain(
-        self, event: bytes, count: int, *, content_type: str | None = "application/json", stop_at: float | None = None
-    ) -> "Chain":
-        """Up to ``count`` copies of ``event``, one outstanding at a time: the emulator's own
-        thread queues each the moment the previous one is answered, so no client thread is on
-        the path between two events (the bench's warm blocks). It stops early once
-        ``time.perf_counter()`` passes ``stop_at``, and when an answer does not settle its event."""
-        chain = Chain()
-
-        def push(_previous=None, _result=None) -> None:
-            if len(chain.invocations) == count or (stop_at is not None and time.perf_counter() > stop_at):
-                chain.finished.set()
-                return
-            inv = Invocation(_new_request_id(), event)
-            inv.content_type = content_type
-            inv.on_settle = push
-            chain.invocations.append(inv)
-            self.api.enqueue(inv)
-
-        self.loop.call_soon_threadsafe(push)
-        return chain
-
     def wait_for_next(self, timeout: float = 10.0) -> float:
         """Block until a runtime has a ``GET /next`` waiting; return when it arrived (perf_counter)."""
         deadline = time.monotonic() + timeout
@@ -321,14 +299,6 @@ class Emulator:
         from fastrt.emulator.capacity import measure
 
         return measure(self, n)
-
-
-class Chain:
-    """The events of :meth:`Emulator.enqueue_chain`, in order; ``finished`` is set when it stops."""
-
-    def __init__(self) -> None:
-        self.invocations: list = []
-        self.finished = threading.Event()
 
 
 def _new_request_id() -> str:

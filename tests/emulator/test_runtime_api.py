@@ -272,30 +272,3 @@ def test_enqueue_many_and_result_timeout(emulator, client):
 def test_capacity_is_measured():
     with Emulator(record_requests=False) as emu:
         assert emu.capacity(n=500) > 0
-
-
-def test_enqueue_chain_queues_each_event_once_the_previous_is_answered(emulator, client):
-    chain = emulator.enqueue_chain(b'{"n": 1}', 3)
-    raw = client()
-    seen = []
-    for _ in range(3):
-        _, headers, body = raw.next()
-        request_id = header(headers, "Lambda-Runtime-Aws-Request-Id")
-        seen.append(request_id)
-        assert body == b'{"n": 1}'
-        # one outstanding at a time: the next event is not queued before this answer
-        assert len(chain.invocations) == len(seen) and not chain.finished.is_set()
-        assert raw.post(request_id)[0] == 202
-    assert chain.finished.wait(5)
-    assert seen == [inv.request_id for inv in chain.invocations]
-    assert all(inv.done() and inv.dispatch_count == 1 for inv in chain.invocations)
-
-
-def test_enqueue_chain_stops_at_its_deadline(emulator, client):
-    chain = emulator.enqueue_chain(b"{}", 100, stop_at=time.perf_counter() + 0.3)
-    raw = client()
-    _, headers, _ = raw.next()
-    time.sleep(0.4)
-    assert raw.post(header(headers, "Lambda-Runtime-Aws-Request-Id"))[0] == 202
-    assert chain.finished.wait(5)
-    assert len(chain.invocations) == 1
