@@ -31,7 +31,7 @@ cdef class SocketTransport:
     cpdef tuple _exchange(self, bytes head, object body, bytes ahead=*)
     cdef tuple _exchange_aside(self, bytes head, object body)
     cdef bytes _ahead(self, object body)
-    cdef tuple _post(self, bytes head, object body)
+    cdef tuple _post(self, bytes head, object body, bytes ahead=*)
     cdef _connect(self)
     cdef _send(self, bytes head, object body, bytes ahead=*)
     @cython.locals(buf=bytes, data=bytes, scanned=Py_ssize_t, end=Py_ssize_t, start=Py_ssize_t,

@@ -112,8 +112,7 @@ class SocketTransport:
 
     def post_response(self, request_id: str, body: bytes, content_type: str, invocation_id: str | None) -> tuple:
         head = self._render.response_head(request_id, content_type, len(body), invocation_id)
-        answer_head, answer = self._exchange(head, body, self._ahead(body))
-        return answer_head.status, answer
+        return self._post(head, body, self._ahead(body))
 
     def post_error(
         self,
@@ -124,8 +123,7 @@ class SocketTransport:
         invocation_id: str | None,
     ) -> tuple:
         head = self._render.error_head(request_id, len(body), error_type, xray_cause, invocation_id)
-        answer_head, answer = self._exchange(head, body, self._ahead(body))
-        return answer_head.status, answer
+        return self._post(head, body, self._ahead(body))
 
     def post_init_error(self, body: bytes, error_type: str, path: str = protocol.INIT_ERROR_PATH) -> tuple:
         head = self._render.init_error_head(len(body), error_type, path)
@@ -154,8 +152,8 @@ class SocketTransport:
 
     # --- the HTTP exchange -------------------------------------------------------------------
 
-    def _post(self, head: bytes, body) -> tuple:
-        answer_head, answer = self._exchange(head, body)
+    def _post(self, head: bytes, body, ahead: bytes | None = None) -> tuple:
+        answer_head, answer = self._exchange(head, body, ahead)
         return answer_head.status, answer
 
     def _ahead(self, body) -> bytes | None:
