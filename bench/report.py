@@ -85,7 +85,11 @@ def _cell(row: dict, size: str, key: str) -> str:
 def _latency_table(rows: dict) -> Table:
     headers = ["runtime"] + ["%s %s" % (size, key) for size in SIZES for key in ("p50", "p99")]
     body = [[name] + [_cell(row, size, key) for size in SIZES for key in ("p50", "p99")] for name, row in rows.items()]
-    return Table("Warm latency per invocation, µs (server side: /next answer written → response read)", headers, body)
+    title = (
+        "Warm latency per invocation, µs (server side: /next answer written → response read; "
+        "percentiles per process, median over processes)"
+    )
+    return Table(title, headers, body)
 
 
 def _cpu_table(rows: dict) -> Table:

@@ -10,7 +10,9 @@ import pytest
 
 from bench import procstats
 from bench.events import SIZES, EchoChecker, make_events
-from bench.results import cold_start_ratio
+from bench.measure import Block
+from bench.results import cold_start_ratio, summarise_row
+from bench.schedule import RowSamples
 
 
 def test_events_have_their_exact_sizes():
@@ -44,6 +46,25 @@ def test_cold_start_ratio_pairs_the_starts_of_each_trial():
     assert cold_start_ratio(_cold_row([10.0, 30.0]), _cold_row([10.0, 10.0])) == 2.0  # an even count: the mean of the middle two
     assert cold_start_ratio(row, _cold_row(None, error="cold start: exited")) is None
     assert cold_start_ratio(None, baseline) is None
+
+
+def test_latency_percentiles_are_per_block_then_the_median_over_blocks():
+    # Five processes of 100 events each; one had a bad spell (its slowest events 400-1000 us).
+    # Pooled, its ten slow events make the row's p99; per block, it is one block of five.
+    row = RowSamples("fastrt")
+    for block in range(5):
+        base = [50e-6 + i * 1e-7 for i in range(100)]  # 50.0 .. 59.9 us
+        if block == 2:
+            base[-10:] = [400e-6 + i * 60e-6 for i in range(10)]
+        row.blocks["small"].append(Block(base, cpu_s=0.01))
+    latency = summarise_row(row)["latency_us"]["small"]
+    assert latency["p99_blocks"] == pytest.approx([59.8, 59.8, 880.0, 59.8, 59.8])
+    assert latency["p99"] == pytest.approx(59.8)
+    assert latency["p50"] == pytest.approx(54.9)
+    assert latency["p99_pooled"] == pytest.approx(640.0)  # the 6th slowest of 500: the bad block's
+    assert summarise_row(row)["latency_us"]["1MiB"] == {
+        "p50": None, "p99": None, "p99_blocks": None, "p99_pooled": None, "error": "not measured"
+    }
 
 
 def test_tree_cpu_counts_live_and_reaped_children():
