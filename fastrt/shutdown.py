@@ -49,7 +49,8 @@ def on_shutdown(hook: _Hook) -> _Hook:
     if not _installed:
         _installed = True
         _install_handler()
-        if os.environ.get("FASTRT_SHUTDOWN_EXTENSION", "1") not in ("0", "false", "no"):
+        # Read as FASTRT_PIPELINING is: 0/false/no/off, in any case, turn it off.
+        if os.environ.get("FASTRT_SHUTDOWN_EXTENSION", "1").lower() not in ("0", "false", "no", "off"):
             _register_extension(os.environ.get("AWS_LAMBDA_RUNTIME_API"))
     return hook
 

@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from feature_harness import EXAMPLES, StubApi, accepted, base_env, invoke, next_answer, wait_until
 
 APP = """
@@ -157,6 +159,21 @@ def test_registration_failure_only_warns(function, emulator):
     fn = function({"app.py": APP})
     assert json.loads(invoke(emulator, {}).body) == "ok"
     assert "could not register the shutdown extension: HTTP 404" in fn.stderr
+    assert [r.path for r in emulator.requests if r.path.startswith("/2020-01-01/extension")] == [
+        "/2020-01-01/extension/register"
+    ]
+
+
+@pytest.mark.parametrize("value", ["0", "false", "No", "OFF"])
+def test_shutdown_extension_can_be_turned_off(function, emulator, value):
+    """No registration at all: no request for it reaches the API, so no warning either."""
+    fn = function({"app.py": APP}, env={"FASTRT_SHUTDOWN_EXTENSION": value})
+    assert json.loads(invoke(emulator, {}).body) == "ok"
+    emulator.wait_for_next()
+    fn.signal(signal.SIGTERM)
+    assert fn.wait(timeout=10) == 0
+    assert "could not register the shutdown extension" not in fn.stderr
+    assert not [r for r in emulator.requests if r.path.startswith("/2020-01-01/extension")]
 
 
 def test_sigterm_during_an_invocation_still_runs_the_hooks(function, emulator, tmp_path):

@@ -183,3 +183,48 @@ def test_events_over_the_orjson_limit_decode_to_the_same_values():
     for given_body in (body, bytearray(body)):
         event = marshaller.decode(given_body, "application/json")
         assert event == document and type(event["big"]) is int
+
+
+def _collections_during(call):
+    """How many cyclic-GC passes start while ``call()`` runs, and what it returned."""
+    import gc
+
+    passes = []
+
+    def watch(phase, info):
+        if phase == "start":
+            passes.append(info["generation"])
+
+    gc.callbacks.append(watch)
+    try:
+        result = call()
+    finally:
+        gc.callbacks.remove(watch)
+    return len(passes), result
+
+
+@pytest.mark.parametrize("fast_path", [False, True])
+def test_large_events_are_decoded_with_the_collector_paused_and_left_as_found(fast_path):
+    import gc
+
+    marshaller = Marshaller(ensure_ascii=True)
+    if fast_path:
+        marshaller.enable_fast_path()
+    records = [{"id": i, "tags": ["a", "b"], "ctx": {"n": i}} for i in range(20000)]
+    body = json.dumps({"records": records}).encode()
+    assert len(body) > 512 * 1024  # far above marshal._GC_PAUSE_BYTES (a C constant when compiled)
+    # The control: the same document decoded plainly wakes the collector (60,000 containers).
+    assert _collections_during(lambda: json.loads(body))[0] > 0
+    passes, event = _collections_during(lambda: marshaller.decode(body, "application/json"))
+    assert passes == 0 and event == {"records": records}
+    assert gc.isenabled()
+    # A GC the handler turned off stays off; a refused document leaves it on.
+    gc.disable()
+    try:
+        assert marshaller.decode(body, "application/json") == {"records": records}
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(Exception, match="Unable to unmarshal input"):
+        marshaller.decode(body[:-1], "application/json")
+    assert gc.isenabled()
