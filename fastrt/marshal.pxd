@@ -10,7 +10,6 @@ cdef bint _plain_item(object item, object leaves, int depth) except -1
 cdef bint _COMPILED
 cdef int _ORJSON_MAX_DEPTH
 cdef Py_ssize_t _LONG_RUN
-cdef Py_ssize_t _GC_PAUSE_BYTES
 
 cpdef bint has_long_number(object body)
 
@@ -48,6 +47,3 @@ cdef class Marshaller:
     cdef public object _dumps
     cdef public object _default
     cdef public object _leaves
-
-    # The JSON decode proper, called by decode() around the GC pause: a C call.
-    cdef object _decode_json(self, object body)

@@ -23,7 +23,6 @@ orjson writes them), ``uuid.UUID`` (canonical hyphenated text) and dataclass ins
 """
 
 import _json
-import gc
 import sys
 from _io import StringIO  # io's own class; _io is loaded with the interpreter
 
@@ -37,9 +36,6 @@ _ORJSON_MAX_DEPTH = 254
 # first builds a parse tree of about three times the body, so a 5.5 MiB event would peak
 # 18 MB above awslambdaric, while the scanner is only ~15% slower at that size (bench).
 _ORJSON_MAX_BODY = 2 * 1024 * 1024
-# From this size on, the cyclic GC is paused while an event is decoded (see Marshaller.decode);
-# a smaller document rarely makes the collector's first threshold of new containers.
-_GC_PAUSE_BYTES = 16 * 1024
 # orjson may turn an integer of this many digits or more into a float (beyond 64 bits).
 _LONG_RUN = 19
 # Window of the plain-Python long-number scan of large events (see has_long_number).
@@ -665,19 +661,6 @@ class Marshaller:
         if content_type is not None and content_type != JSON_CONTENT_TYPE:
             # Large bodies arrive as the transport's bytearray; handlers get bytes, as ever.
             return body if type(body) is bytes else bytes(body)
-        if len(body) < _GC_PAUSE_BYTES or not gc.isenabled():
-            return self._decode_json(body)
-        # A large event is tens of thousands of new containers, and every few hundred of them
-        # wake the cyclic GC, whose passes over them find nothing: a parser makes no cycles.
-        # Paused meanwhile (a 1 MiB event: 1-3 ms of ~12 ms less here); a handler that turned
-        # the GC off keeps it off, as it is never touched then.
-        gc.disable()
-        try:
-            return self._decode_json(body)
-        finally:
-            gc.enable()
-
-    def _decode_json(self, body) -> object:
         loads = self._loads
         if loads is not None and len(body) <= _ORJSON_MAX_BODY and not has_long_number(body):
             try:
