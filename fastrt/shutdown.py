@@ -49,8 +49,9 @@ def on_shutdown(hook: _Hook) -> _Hook:
     if not _installed:
         _installed = True
         _install_handler()
-        # Read as FASTRT_PIPELINING is: 0/false/no/off, in any case, turn it off.
-        if os.environ.get("FASTRT_SHUTDOWN_EXTENSION", "1").lower() not in ("0", "false", "no", "off"):
+        from fastrt.start import switched_off  # loaded already when the runtime runs
+
+        if not switched_off(os.environ.get("FASTRT_SHUTDOWN_EXTENSION")):
             _register_extension(os.environ.get("AWS_LAMBDA_RUNTIME_API"))
     return hook
 

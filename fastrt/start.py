@@ -92,7 +92,7 @@ class Config:
             log_level_given=bool(level),
             telemetry_fd=int(fd) if fd and fd.isdigit() else None,
             transport=(get("FASTRT_TRANSPORT") or "socket").lower(),
-            pipelining=(get("FASTRT_PIPELINING") or "1").lower() not in ("0", "false", "no", "off"),
+            pipelining=not switched_off(get("FASTRT_PIPELINING")),
             function_name=get("AWS_LAMBDA_FUNCTION_NAME"),
             function_version=get("AWS_LAMBDA_FUNCTION_VERSION"),
             memory_size=get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"),
@@ -104,6 +104,11 @@ class Config:
             preview_warning=execution_env in _PREVIEW_ENVS and not get("LAMBDA_DISABLE_PREVIEW_WARN"),
             region=get("AWS_REGION") or "",
         )
+
+
+def switched_off(value: str | None) -> bool:
+    """Whether a FASTRT_* switch that is on by default was turned off: 0/false/no/off, any case."""
+    return value is not None and value.lower() in ("0", "false", "no", "off")
 
 
 def _worker_count(value: str | None) -> int | None:

@@ -173,6 +173,17 @@ def test_max_concurrency_is_read_with_int_as_by_the_reference(value, workers) ->
     assert Config.from_environ(environ).max_concurrency == workers
 
 
+@pytest.mark.parametrize(
+    "value, on",
+    [(None, True), ("", True), ("1", True), ("yes", True), ("0", False), ("false", False), ("No", False), ("OFF", False)],
+)
+def test_pipelining_is_on_unless_switched_off(value, on) -> None:
+    from fastrt.start import Config
+
+    environ = {} if value is None else {"FASTRT_PIPELINING": value}
+    assert Config.from_environ(environ).pipelining is on
+
+
 def test_arguments_after_the_handler_are_ignored_as_by_the_reference(monkeypatch) -> None:
     from fastrt import start
 
