@@ -248,8 +248,6 @@ def _trace(tb, runtime_paths: tuple) -> tuple:
             break
     if not entries:
         return [], []
-    import traceback  # only ever needed once something has failed
-
     half = MAX_FRAMES // 2
     if len(entries) <= MAX_FRAMES:
         summaries = [_extract(entries[0], len(entries))]

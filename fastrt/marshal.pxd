@@ -3,9 +3,10 @@
 cimport cython
 
 # The type walk before orjson recurses once per container: a C call instead of a Python one.
-cpdef bint _plain(object value, object leaves, int depth=*)
+@cython.locals(members=dict, elements=list, number=double)
+cpdef bint _plain(object value, object leaves, int depth=*) except -1
 @cython.locals(number=double)
-cdef bint _plain_item(object item, object leaves, int depth) except -1
+cdef inline bint _plain_item(object item, object leaves, int depth) except -1
 
 cdef bint _COMPILED
 cdef int _ORJSON_MAX_DEPTH

@@ -535,30 +535,40 @@ def _plain(value, leaves, depth: int = 0) -> bool:
     """
     if depth > _ORJSON_MAX_DEPTH:
         return False
-    kind = type(value)
-    # Two loops rather than one over a chosen iterable: compiled, each becomes a direct walk of
-    # the dict's or the list's storage instead of the generic iterator protocol.
-    if kind is dict:
-        for item in value.values():
+    # A loop per container type: compiled, with ``members`` and ``elements`` typed in the
+    # .pxd, each walks the dict's or the list's storage directly. (type() is repeated rather
+    # than kept in a variable for the reason given in _plain_item.)
+    if type(value) is dict:
+        members = value
+        for item in members.values():
             if not _plain_item(item, leaves, depth):
                 return False
         return True
-    if kind is list or kind is tuple:
+    if type(value) is list:
+        elements = value
+        for item in elements:
+            if not _plain_item(item, leaves, depth):
+                return False
+        return True
+    if type(value) is tuple:
         for item in value:
             if not _plain_item(item, leaves, depth):
                 return False
         return True
-    if kind is float:
-        return value - value == 0.0
+    if type(value) is float:
+        number = value
+        return number - number == 0.0
+    kind = type(value)  # a scalar at the top, once per result: no need to save the reference
     return kind is str or kind is int or kind is bool or value is None or kind in leaves
 
 
 def _plain_item(item, leaves, depth: int) -> bool:
     """:func:`_plain` for one member of a container ``depth`` levels down."""
-    kind = type(item)
-    if kind is str or kind is int or kind is bool or item is None:
+    # type(item) in each test rather than once in a variable: compiled, each test is a pointer
+    # compare, where a variable would take and drop a reference to the type (~15% of the walk).
+    if type(item) is str or type(item) is int or type(item) is bool or item is None:
         return True
-    if kind is float:
+    if type(item) is float:
         number = item  # compiled: a C double, so the check allocates nothing
         return number - number == 0.0  # NaN or an infinity: orjson would write null
     return _plain(item, leaves, depth + 1)

@@ -177,7 +177,7 @@ class ShellHandler:
         import select
 
         poller = self._poller
-        status_fd, stdout_fd, stderr_fd = self._status, self._stdout, self._stderr
+        status_fd, stdout_fd = self._status, self._stdout
         output = []
         stderr = bytearray()
         pending = b""
