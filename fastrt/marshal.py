@@ -558,7 +558,7 @@ def _plain(value, leaves, depth: int = 0) -> bool:
     if type(value) is float:
         number = value
         return number - number == 0.0
-    kind = type(value)  # a scalar at the top, once per result: no need to save the reference
+    kind = type(value)  # a scalar result: reached once, off the hot loop
     return kind is str or kind is int or kind is bool or value is None or kind in leaves
 
 
